@@ -1,0 +1,251 @@
+"""Function and Context: the one pattern every op uses.
+
+An op is a subclass of :class:`Function` with two static methods side by side::
+
+    class Mul(Function):
+        '''c = a * b;  dc/da = b,  dc/db = a'''
+
+        @staticmethod
+        def forward(ctx, a, b):          # Tensors in, a numpy array out
+            ctx.save_for_backward(a, b)
+            return a.data * b.data
+
+        @staticmethod
+        def backward(ctx, grad):         # dL/dc in, (dL/da, dL/db) out
+            a, b = ctx.saved_tensors
+            return grad * b, grad * a
+
+``Mul.apply(a, b)`` runs ``forward`` and, when some input requires grad and grad mode
+is on, records the :class:`Context` as the output's ``grad_fn``: a node of the graph.
+``backward`` is written with Tensor operations, so with ``create_graph=True`` the
+gradient is itself recorded and can be differentiated again.
+
+Gradients may come back in the broadcast shape of the output: the engine sums them
+back to each input's shape in one place (``engine.unbroadcast``).
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import weakref
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
+
+import numpy as np
+
+if TYPE_CHECKING:  # for type hints only; at run time tensor.py hands its class over below
+    from .tensor import Tensor
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+# ----------------------------------------------------------------------------- grad mode
+
+
+class _GradMode(threading.local):
+    """Whether ops record the graph; each thread has its own switch, on by default."""
+
+    enabled: bool = True
+
+
+_mode = _GradMode()
+
+
+def is_grad_enabled() -> bool:
+    """True when ops record the graph in this thread."""
+    return _mode.enabled
+
+
+class _SetGradMode:
+    """Context manager and decorator that sets grad mode for a block, then restores it."""
+
+    enabled: bool
+
+    def __init__(self) -> None:
+        self._previous: list[bool] = []
+
+    def __enter__(self) -> None:
+        self._previous.append(_mode.enabled)
+        _mode.enabled = self.enabled
+
+    def __exit__(self, *exc_info: object) -> None:
+        _mode.enabled = self._previous.pop()
+
+    def __call__(self, func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with type(self)():
+                return func(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+class no_grad(_SetGradMode):
+    """Ops inside record no graph: ``with no_grad(): ...`` or ``@no_grad()`` (thread-local)."""
+
+    enabled = False
+
+
+class enable_grad(_SetGradMode):
+    """Turn recording back on inside a ``no_grad`` block (thread-local)."""
+
+    enabled = True
+
+
+# ----------------------------------------------------------------------------- the graph node
+
+
+class Context:
+    """A node of the graph: one op's record, and the ``ctx`` its forward and backward share.
+
+    ``inputs[i]`` is where input ``i`` came from: the Context of the op that made it, or
+    the tensor itself when it is a leaf (or a constant), or the plain value (an axis, a
+    shape). ``shape`` and ``dtype`` describe the op's output. Ops may set any other
+    attribute they need in backward (``ctx.axis = axis``).
+    """
+
+    __slots__ = (
+        "fn",
+        "inputs",
+        "needs_input_grad",
+        "shape",
+        "dtype",
+        "output",
+        "released",
+        "retained",
+        "out_ref",
+        "_saved",
+        "__dict__",
+    )
+
+    def __init__(self, needs_input_grad: tuple[bool, ...] = ()) -> None:
+        self.needs_input_grad = needs_input_grad
+        self._saved: tuple[Tensor, ...] = ()
+        self.released = False
+        self.retained: weakref.ref[Tensor] | None = None
+
+    def save_for_backward(self, *tensors: Tensor) -> None:
+        """Keep these tensors for backward; the engine drops them after it (see ``retain_graph``)."""
+        self._saved = tensors
+
+    @property
+    def saved_tensors(self) -> tuple[Tensor, ...]:
+        if self.released:
+            raise RuntimeError(self.released_message())
+        return self._saved
+
+    def release(self) -> None:
+        """Free what forward saved; a later backward through this node raises."""
+        self._saved = ()
+        self.output = None
+        self.released = True
+
+    def released_message(self) -> str:
+        return (
+            f"backward through {self.name} a second time: its saved tensors were freed by the "
+            "first backward(). Call the first backward(retain_graph=True) (or autograd.grad("
+            "..., retain_graph=True)) to backward through the same graph again, or recompute "
+            "the forward."
+        )
+
+    @property
+    def name(self) -> str:
+        return self.fn.__name__
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+
+# ----------------------------------------------------------------------------- Function
+
+
+class Function:
+    """Base class of every op, built-in or yours: define ``forward`` and ``backward``.
+
+    ``forward(ctx, *args)`` gets the Tensors (and any plain values) passed to ``apply``
+    and returns a numpy array. ``backward(ctx, grad)`` gets dL/d(output) as a Tensor and
+    returns one gradient per argument of forward (``None`` for plain values or inputs
+    that need none; ``ctx.needs_input_grad[i]`` says which do). Set ``save_output = True``
+    to find the output Tensor as ``ctx.output`` in backward (``exp`` reuses it).
+    """
+
+    save_output: bool = False
+
+    @staticmethod
+    def forward(ctx: Context, *args: Any) -> np.ndarray:
+        raise NotImplementedError("a Function subclass must define forward(ctx, *args)")
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> Tensor | None | tuple[Tensor | None, ...]:
+        raise NotImplementedError("a Function subclass must define backward(ctx, grad)")
+
+    @classmethod
+    def apply(cls, *args: Any) -> Tensor:
+        """Run forward; if grad mode is on and an input requires grad, record the node."""
+        tensor = _tensor_class
+        record = False
+        if _mode.enabled:
+            needs = tuple(isinstance(a, tensor) and a.requires_grad for a in args)
+            record = True in needs
+        ctx = Context(needs if record else ())
+        try:
+            data = cls.forward(ctx, *args)
+        except (ValueError, IndexError) as err:
+            raise _op_error(cls, args, err) from err
+        if type(data) is not np.ndarray:
+            data = np.asarray(data)
+        out = tensor._make(data)
+        if record:
+            ctx.fn = cls
+            ctx.inputs = tuple(
+                a.grad_fn if isinstance(a, tensor) and a.grad_fn is not None else a for a in args
+            )
+            ctx.shape = data.shape
+            ctx.dtype = data.dtype
+            ctx.out_ref = weakref.ref(out)
+            if cls.save_output:
+                ctx.output = out
+            out.grad_fn = ctx
+            out.requires_grad = True
+        return out
+
+
+def _op_error(cls: type, args: tuple[Any, ...], err: Exception) -> Exception:
+    """Re-raise a numpy error from ``cls.forward`` with the op's name and its input shapes."""
+    shapes = ", ".join(str(a.shape) for a in args if isinstance(a, _tensor_class))
+    kind = IndexError if isinstance(err, IndexError) and not isinstance(err, ValueError) else ValueError
+    return kind(f"{cls.__name__.lower()}: {err} (input shapes: {shapes})")
+
+
+# Function.apply wraps every result in a Tensor, and Tensor's operators call the ops built
+# on Function. To keep the imports one-way (tensor.py -> ops.py -> function.py), tensor.py
+# hands its class to this module once, right after defining it.
+_tensor_class: Any = None
+
+
+def set_tensor_class(cls: type) -> None:
+    global _tensor_class
+    _tensor_class = cls
+
+
+def is_tensor(value: Any) -> bool:
+    """True for a Tensor (or a subclass such as nn.Parameter)."""
+    return isinstance(value, _tensor_class)
+
+
+def as_tensor(value: Any, like: Tensor | None = None, op: str = "tensor") -> Tensor:
+    """``value`` as a Tensor (no copy); a Python number takes ``like``'s float dtype, as in numpy."""
+    tensor = _tensor_class
+    if isinstance(value, tensor):
+        return value
+    if isinstance(value, (int, float, bool)) and like is not None and like.dtype.kind == "f":
+        return tensor._make(np.asarray(value, dtype=like.dtype))
+    if isinstance(value, (int, float, bool, np.ndarray, np.generic, list, tuple)):
+        data = np.asarray(value)
+        if data.dtype == object:
+            raise TypeError(f"{op}: cannot use {value!r} as an operand: it is not numeric")
+        return tensor._make(data)
+    raise TypeError(
+        f"{op}: unsupported operand type {type(value).__name__}; use a Tensor, a numpy array "
+        "or a Python number"
+    )

@@ -1,0 +1,629 @@
+"""Every op: forward (numpy) and backward (Tensor operations) side by side.
+
+Each docstring states the math. Backward returns one gradient per argument of forward,
+in the *output's* broadcast shape if that is easier: the engine sums it back to the
+input's shape. Because backward uses Tensor operations, every gradient here can be
+differentiated again (``create_graph=True``). Masks such as ``x > 0`` are constants:
+their derivative is zero wherever it exists.
+
+Families: arithmetic, matmul, elementwise functions, reductions, shape and indexing,
+selection (where, maximum, minimum, clip), softmax.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+from numpy.lib.array_utils import normalize_axis_tuple
+
+from .function import Context, Function, as_tensor, is_tensor
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+Axis = int | tuple[int, ...] | None
+
+
+# ----------------------------------------------------------------------------- arithmetic
+
+
+class Add(Function):
+    """c = a + b;  dc/da = 1,  dc/db = 1"""
+
+    @staticmethod
+    def forward(ctx: Context, a: Tensor, b: Tensor) -> np.ndarray:
+        return a.data + b.data
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, Tensor]:
+        return grad, grad
+
+
+class Sub(Function):
+    """c = a - b;  dc/da = 1,  dc/db = -1"""
+
+    @staticmethod
+    def forward(ctx: Context, a: Tensor, b: Tensor) -> np.ndarray:
+        return a.data - b.data
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, Tensor | None]:
+        return grad, (-grad if ctx.needs_input_grad[1] else None)
+
+
+class Neg(Function):
+    """b = -a;  db/da = -1"""
+
+    @staticmethod
+    def forward(ctx: Context, a: Tensor) -> np.ndarray:
+        return -a.data
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> Tensor:
+        return -grad
+
+
+class Mul(Function):
+    """c = a * b;  dc/da = b,  dc/db = a"""
+
+    @staticmethod
+    def forward(ctx: Context, a: Tensor, b: Tensor) -> np.ndarray:
+        ctx.save_for_backward(a, b)
+        return a.data * b.data
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        return (grad * b if need_a else None), (grad * a if need_b else None)
+
+
+class Div(Function):
+    """c = a / b;  dc/da = 1 / b,  dc/db = -a / b**2"""
+
+    @staticmethod
+    def forward(ctx: Context, a: Tensor, b: Tensor) -> np.ndarray:
+        ctx.save_for_backward(a, b)
+        return a.data / b.data
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        return (grad / b if need_a else None), (-grad * a / (b * b) if need_b else None)
+
+
+class Pow(Function):
+    """c = a ** b;  dc/da = b * a**(b - 1),  dc/db = a**b * log(a)
+
+    As in PyTorch, dc/db is taken as 0 where a == 0 and b >= 0 (a**b is flat in b there,
+    or the limit is 0), and is NaN for a negative base (log(a) is undefined).
+    """
+
+    @staticmethod
+    def forward(ctx: Context, a: Tensor, b: Tensor) -> np.ndarray:
+        ctx.save_for_backward(a, b)
+        return np.power(a.data, b.data)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        grad_a = grad * b * a ** (b - 1) if need_a else None
+        grad_b = None
+        if need_b:
+            zero_base = (a.data == 0) & (b.data >= 0)
+            safe_a = where(zero_base, 1.0, a)  # log(1) = 0 where the gradient is 0
+            with np.errstate(invalid="ignore"):  # log of a negative base is NaN, as documented
+                grad_b = grad * a**b * safe_a.log()
+        return grad_a, grad_b
+
+
+# ----------------------------------------------------------------------------- matmul
+
+
+class MatMul(Function):
+    """C = A @ B;  dL/dA = dL/dC @ B^T,  dL/dB = A^T @ dL/dC
+
+    Works like ``np.matmul``: 2-D, 1-D (a vector is a row on the left, a column on the
+    right) and batched with broadcast batch dimensions, which the engine sums back.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, a: Tensor, b: Tensor) -> np.ndarray:
+        if a.ndim == 0 or b.ndim == 0:
+            raise ValueError(
+                f"matmul needs at least 1-D operands, got shapes {a.shape} and {b.shape}; "
+                "use * to multiply by a scalar"
+            )
+        if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+            raise ValueError(
+                f"shapes {a.shape} and {b.shape} are not aligned: the last axis of the left "
+                f"({a.shape[-1]}) must equal the {'second-to-last' if b.ndim > 1 else 'only'} "
+                f"axis of the right ({b.shape[-2 if b.ndim > 1 else 0]}); transpose or reshape "
+                "one operand"
+            )
+        ctx.save_for_backward(a, b)
+        return np.matmul(a.data, b.data)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        if a.ndim > 1 and b.ndim > 1:  # the common case, read straight from the math
+            grad_a = grad @ b.swapaxes(-1, -2) if need_a else None
+            grad_b = a.swapaxes(-1, -2) @ grad if need_b else None
+            return grad_a, grad_b
+        # A vector is promoted to a matrix (row on the left, column on the right), and the
+        # gradient loses that axis again.
+        a2 = a.reshape(1, -1) if a.ndim == 1 else a
+        b2 = b.reshape(-1, 1) if b.ndim == 1 else b
+        g2 = grad
+        if a.ndim == 1:
+            g2 = g2.reshape(g2.shape[:-1] + (1,) + g2.shape[-1:])
+        if b.ndim == 1:
+            g2 = g2.reshape(g2.shape + (1,))
+        grad_a = grad_b = None
+        if need_a:
+            grad_a = g2 @ b2.swapaxes(-1, -2)
+            if a.ndim == 1:
+                grad_a = grad_a.reshape(grad_a.shape[:-2] + grad_a.shape[-1:])
+        if need_b:
+            grad_b = a2.swapaxes(-1, -2) @ g2
+            if b.ndim == 1:
+                grad_b = grad_b.reshape(grad_b.shape[:-1])
+        return grad_a, grad_b
+
+
+# ----------------------------------------------------------------------------- elementwise
+
+
+class Exp(Function):
+    """y = e^x;  dy/dx = e^x = y"""
+
+    save_output = True
+
+    @staticmethod
+    def forward(ctx: Context, x: Tensor) -> np.ndarray:
+        return np.exp(x.data)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> Tensor:
+        return grad * ctx.output
+
+
+class Log(Function):
+    """y = ln x;  dy/dx = 1 / x"""
+
+    @staticmethod
+    def forward(ctx: Context, x: Tensor) -> np.ndarray:
+        ctx.save_for_backward(x)
+        return np.log(x.data)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        return grad / x
+
+
+class Sqrt(Function):
+    """y = sqrt(x);  dy/dx = 1 / (2 sqrt(x)) = 1 / (2y)"""
+
+    save_output = True
+
+    @staticmethod
+    def forward(ctx: Context, x: Tensor) -> np.ndarray:
+        return np.sqrt(x.data)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> Tensor:
+        return grad / (ctx.output * 2.0)
+
+
+class Tanh(Function):
+    """y = tanh x;  dy/dx = 1 - y**2"""
+
+    save_output = True
+
+    @staticmethod
+    def forward(ctx: Context, x: Tensor) -> np.ndarray:
+        return np.tanh(x.data)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> Tensor:
+        y = ctx.output
+        return grad * (1.0 - y * y)
+
+
+class Sigmoid(Function):
+    """y = 1 / (1 + e^-x);  dy/dx = y (1 - y).  Computed as (1 + tanh(x/2)) / 2: no overflow."""
+
+    save_output = True
+
+    @staticmethod
+    def forward(ctx: Context, x: Tensor) -> np.ndarray:
+        return 0.5 * (1.0 + np.tanh(0.5 * x.data))
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> Tensor:
+        y = ctx.output
+        return grad * (y * (1.0 - y))
+
+
+class ReLU(Function):
+    """y = max(x, 0);  dy/dx = 1 where x > 0, else 0 (0 at x == 0, as in PyTorch and the source)"""
+
+    @staticmethod
+    def forward(ctx: Context, x: Tensor) -> np.ndarray:
+        ctx.mask = x.data > 0
+        return x.data * ctx.mask
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> Tensor:
+        return grad * ctx.mask
+
+
+class Abs(Function):
+    """y = |x|;  dy/dx = sign(x) (0 at x == 0, as in PyTorch)"""
+
+    @staticmethod
+    def forward(ctx: Context, x: Tensor) -> np.ndarray:
+        ctx.sign = np.sign(x.data)
+        return np.abs(x.data)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> Tensor:
+        return grad * ctx.sign
+
+
+class Cast(Function):
+    """y = x as another dtype;  dL/dx = dL/dy cast back to x's dtype"""
+
+    @staticmethod
+    def forward(ctx: Context, x: Tensor, dtype: np.dtype) -> np.ndarray:
+        ctx.in_dtype = x.dtype
+        return x.data.astype(dtype)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, None]:
+        return grad.astype(ctx.in_dtype), None
+
+
+# ----------------------------------------------------------------------------- reductions
+
+
+def _axes(axis: Axis, ndim: int) -> tuple[int, ...]:
+    """The reduced axes as non-negative ints (all of them for ``None``)."""
+    if axis is None:
+        return tuple(range(ndim))
+    return normalize_axis_tuple(axis, ndim)
+
+
+def _kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
+    """``shape`` with the reduced axes kept as 1, as ``keepdims=True`` gives."""
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+class Sum(Function):
+    """y = sum of x over axes;  dy/dx = 1: the gradient is spread back over the summed axes"""
+
+    @staticmethod
+    def forward(ctx: Context, x: Tensor, axis: Axis, keepdims: bool) -> np.ndarray:
+        ctx.in_shape = x.shape
+        ctx.kept_shape = _kept_shape(x.shape, _axes(axis, x.ndim))
+        return np.sum(x.data, axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, None, None]:
+        return grad.reshape(ctx.kept_shape).broadcast_to(ctx.in_shape), None, None
+
+
+class Mean(Function):
+    """y = sum(x) / n over axes;  dy/dx = 1 / n"""
+
+    @staticmethod
+    def forward(ctx: Context, x: Tensor, axis: Axis, keepdims: bool) -> np.ndarray:
+        axes = _axes(axis, x.ndim)
+        ctx.in_shape = x.shape
+        ctx.kept_shape = _kept_shape(x.shape, axes)
+        ctx.count = int(np.prod([x.shape[i] for i in axes]))
+        return np.mean(x.data, axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, None, None]:
+        return grad.reshape(ctx.kept_shape).broadcast_to(ctx.in_shape) / ctx.count, None, None
+
+
+class _Extreme(Function):
+    """y = max (or min) of x over axes;  dy/dx = 1 at the extreme, 0 elsewhere.
+
+    Ties share the gradient equally (as ``torch.amax`` does): with k equal maxima each gets 1/k.
+    """
+
+    reduce = staticmethod(np.max)
+
+    @classmethod
+    def forward(cls, ctx: Context, x: Tensor, axis: Axis, keepdims: bool) -> np.ndarray:
+        axes = _axes(axis, x.ndim)
+        ctx.in_shape = x.shape
+        ctx.kept_shape = _kept_shape(x.shape, axes)
+        kept = cls.reduce(x.data, axis=axes, keepdims=True)
+        hits = x.data == kept
+        ctx.share = hits / hits.sum(axis=axes, keepdims=True)
+        return kept if keepdims else kept.reshape([n for i, n in enumerate(x.shape) if i not in axes])
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, None, None]:
+        return grad.reshape(ctx.kept_shape).broadcast_to(ctx.in_shape) * ctx.share, None, None
+
+
+class Max(_Extreme):
+    __doc__ = _Extreme.__doc__
+    reduce = staticmethod(np.max)
+
+
+class Min(_Extreme):
+    __doc__ = _Extreme.__doc__.replace("max (or min)", "min (or max)")
+    reduce = staticmethod(np.min)
+
+
+# ----------------------------------------------------------------------------- shape and indexing
+
+
+class Reshape(Function):
+    """y = x with a new shape, same elements;  dL/dx = dL/dy reshaped back"""
+
+    @staticmethod
+    def forward(ctx: Context, x: Tensor, shape: tuple[int, ...]) -> np.ndarray:
+        ctx.in_shape = x.shape
+        return x.data.reshape(shape)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, None]:
+        return grad.reshape(ctx.in_shape), None
+
+
+class Transpose(Function):
+    """y = x with its axes permuted;  dL/dx = dL/dy with the inverse permutation"""
+
+    @staticmethod
+    def forward(ctx: Context, x: Tensor, axes: tuple[int, ...] | None) -> np.ndarray:
+        out = np.transpose(x.data, axes)
+        ctx.inverse = None if axes is None else tuple(np.argsort(normalize_axis_tuple(axes, x.ndim)))
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, None]:
+        return grad.transpose(ctx.inverse), None
+
+
+class BroadcastTo(Function):
+    """y = x repeated along broadcast axes;  dL/dx = dL/dy summed over them (by the engine)"""
+
+    @staticmethod
+    def forward(ctx: Context, x: Tensor, shape: tuple[int, ...]) -> np.ndarray:
+        return np.broadcast_to(x.data, shape)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, None]:
+        return grad, None  # the engine's unbroadcast sums it back to x's shape
+
+
+def _plain_index(index: Any) -> Any:
+    """The index with any Tensor in it replaced by its array."""
+    if isinstance(index, tuple):
+        return tuple(i.data if is_tensor(i) else i for i in index)
+    return index.data if is_tensor(index) else index
+
+
+def _is_basic(index: Any) -> bool:
+    """True for ints, slices, None and Ellipsis only: such an index never repeats an element."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(i, (int, np.integer, slice)) or i is None or i is Ellipsis for i in parts)
+
+
+class GetItem(Function):
+    """y = x[index];  dL/dx = zeros with dL/dy added at index (repeated indices add up)"""
+
+    @staticmethod
+    def forward(ctx: Context, x: Tensor, index: Any) -> np.ndarray:
+        ctx.in_shape = x.shape
+        return x.data[index]
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, None]:
+        (_, index) = ctx.inputs
+        return IndexAdd.apply(grad, index, ctx.in_shape), None
+
+
+class IndexAdd(Function):
+    """y = zeros(shape) with g added at index;  dL/dg = dL/dy[index]  (GetItem's backward)"""
+
+    @staticmethod
+    def forward(ctx: Context, g: Tensor, index: Any, shape: tuple[int, ...]) -> np.ndarray:
+        out = np.zeros(shape, dtype=g.dtype)
+        if _is_basic(index):
+            out[index] = g.data
+        else:
+            np.add.at(out, index, g.data)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, None, None]:
+        (_, index, _) = ctx.inputs
+        return grad[index], None, None
+
+
+class Concatenate(Function):
+    """y = [x1, x2, ...] joined along axis;  dL/dxi = the slice of dL/dy where xi went"""
+
+    @staticmethod
+    def forward(ctx: Context, axis: int, *xs: Tensor) -> np.ndarray:
+        out = np.concatenate([x.data for x in xs], axis=axis)
+        ctx.axis = normalize_axis_tuple(axis, out.ndim)[0]
+        ctx.bounds = np.cumsum([0] + [x.shape[ctx.axis] for x in xs])
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor | None, ...]:
+        lead = (slice(None),) * ctx.axis
+        grads = [
+            grad[lead + (slice(int(start), int(stop)),)] if need else None
+            for start, stop, need in zip(ctx.bounds[:-1], ctx.bounds[1:], ctx.needs_input_grad[1:])
+        ]
+        return (None, *grads)
+
+
+class Stack(Function):
+    """y = [x1, x2, ...] stacked on a new axis;  dL/dxi = dL/dy[..., i, ...] on that axis"""
+
+    @staticmethod
+    def forward(ctx: Context, axis: int, *xs: Tensor) -> np.ndarray:
+        out = np.stack([x.data for x in xs], axis=axis)
+        ctx.axis = normalize_axis_tuple(axis, out.ndim)[0]
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor | None, ...]:
+        lead = (slice(None),) * ctx.axis
+        needs = ctx.needs_input_grad[1:]
+        return (None, *(grad[lead + (i,)] if need else None for i, need in enumerate(needs)))
+
+
+# ----------------------------------------------------------------------------- selection
+
+
+class Where(Function):
+    """y = a where cond else b;  dy/da = cond,  dy/db = not cond  (cond is a constant)"""
+
+    @staticmethod
+    def forward(ctx: Context, cond: np.ndarray, a: Tensor, b: Tensor) -> np.ndarray:
+        ctx.cond = cond
+        return np.where(cond, a.data, b.data)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> tuple[None, Tensor | None, Tensor | None]:
+        need_a, need_b = ctx.needs_input_grad[1:]
+        return (
+            None,
+            where(ctx.cond, grad, 0.0) if need_a else None,
+            where(ctx.cond, 0.0, grad) if need_b else None,
+        )
+
+
+class Maximum(Function):
+    """c = max(a, b) elementwise;  dc/da = 1 where a > b, 0 where a < b, 1/2 at ties (as PyTorch)"""
+
+    @staticmethod
+    def forward(ctx: Context, a: Tensor, b: Tensor) -> np.ndarray:
+        ctx.share_a = (a.data > b.data) + 0.5 * (a.data == b.data)
+        return np.maximum(a.data, b.data)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, Tensor]:
+        return grad * ctx.share_a, grad * (1.0 - ctx.share_a)
+
+
+class Minimum(Function):
+    """c = min(a, b) elementwise;  dc/da = 1 where a < b, 0 where a > b, 1/2 at ties (as PyTorch)"""
+
+    @staticmethod
+    def forward(ctx: Context, a: Tensor, b: Tensor) -> np.ndarray:
+        ctx.share_a = (a.data < b.data) + 0.5 * (a.data == b.data)
+        return np.minimum(a.data, b.data)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, Tensor]:
+        return grad * ctx.share_a, grad * (1.0 - ctx.share_a)
+
+
+class Clip(Function):
+    """y = min(max(x, lo), hi);  dy/dx = 1 where lo <= x <= hi (bounds included, as PyTorch), else 0"""
+
+    @staticmethod
+    def forward(ctx: Context, x: Tensor, lo: float | None, hi: float | None) -> np.ndarray:
+        inside = np.ones(x.shape, dtype=bool)
+        if lo is not None:
+            inside &= x.data >= lo
+        if hi is not None:
+            inside &= x.data <= hi
+        ctx.inside = inside
+        return np.clip(x.data, lo, hi)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, None, None]:
+        return grad * ctx.inside, None, None
+
+
+# ----------------------------------------------------------------------------- softmax
+
+
+class Softmax(Function):
+    """y = e^x / sum(e^x) along axis;  dL/dx = y * (g - sum(g * y))  (stable: x - max(x) first)"""
+
+    save_output = True
+
+    @staticmethod
+    def forward(ctx: Context, x: Tensor, axis: int) -> np.ndarray:
+        ctx.axis = axis
+        e = np.exp(x.data - x.data.max(axis=axis, keepdims=True))
+        return e / e.sum(axis=axis, keepdims=True)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, None]:
+        y = ctx.output
+        return y * (grad - (grad * y).sum(axis=ctx.axis, keepdims=True)), None
+
+
+class LogSoftmax(Function):
+    """y = x - log(sum(e^x)) along axis;  dL/dx = g - e^y * sum(g)  (stable: x - max(x) first)"""
+
+    save_output = True
+
+    @staticmethod
+    def forward(ctx: Context, x: Tensor, axis: int) -> np.ndarray:
+        ctx.axis = axis
+        shifted = x.data - x.data.max(axis=axis, keepdims=True)
+        return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, None]:
+        y = ctx.output
+        return grad - y.exp() * grad.sum(axis=ctx.axis, keepdims=True), None
+
+
+# ----------------------------------------------------------------------------- functional forms
+
+
+def where(cond: Any, a: Any, b: Any) -> Tensor:
+    """Elementwise ``a if cond else b`` (broadcasting); ``cond`` is a bool array or Tensor."""
+    cond = np.asarray(cond.data if is_tensor(cond) else cond, dtype=bool)
+    like = a if is_tensor(a) else b if is_tensor(b) else None
+    return Where.apply(cond, as_tensor(a, like, "where"), as_tensor(b, like, "where"))
+
+
+def maximum(a: Any, b: Any) -> Tensor:
+    """Elementwise maximum of a and b (broadcasting); ties split the gradient in half."""
+    like = a if is_tensor(a) else b if is_tensor(b) else None
+    return Maximum.apply(as_tensor(a, like, "maximum"), as_tensor(b, like, "maximum"))
+
+
+def minimum(a: Any, b: Any) -> Tensor:
+    """Elementwise minimum of a and b (broadcasting); ties split the gradient in half."""
+    like = a if is_tensor(a) else b if is_tensor(b) else None
+    return Minimum.apply(as_tensor(a, like, "minimum"), as_tensor(b, like, "minimum"))
+
+
+def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
+    """Join tensors along an existing axis, like ``np.concatenate``."""
+    if len(tensors) == 0:
+        raise ValueError("concatenate: needs at least one tensor")
+    return Concatenate.apply(axis, *(as_tensor(t, op="concatenate") for t in tensors))
+
+
+def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
+    """Join tensors of one shape along a new axis, like ``np.stack``."""
+    if len(tensors) == 0:
+        raise ValueError("stack: needs at least one tensor")
+    return Stack.apply(axis, *(as_tensor(t, op="stack") for t in tensors))

@@ -1,0 +1,369 @@
+"""Tensor: a numpy array that remembers how it was made, so gradients can flow back.
+
+``data`` is the array. A tensor made by an op has ``grad_fn``, the graph node of that op;
+a tensor you make yourself is a leaf (``grad_fn is None``). ``backward()`` fills ``grad``
+on every leaf that has ``requires_grad=True``. Operators are one-line calls into ``ops``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+
+from . import engine, ops
+from .function import Context, as_tensor, set_tensor_class
+
+Shape = tuple[int, ...]
+
+
+def _shape_arg(shape: tuple[Any, ...]) -> Shape:
+    """``reshape(2, 3)`` and ``reshape((2, 3))`` both give (2, 3)."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+def _axis_arg(axis: Any) -> int | tuple[int, ...] | None:
+    return tuple(axis) if isinstance(axis, list) else axis
+
+
+class Tensor:
+    """An n-dimensional array (float64 by default, as numpy) that records the ops applied to it.
+
+    >>> a = Tensor(-4.0, requires_grad=True)
+    >>> b = Tensor(2.0, requires_grad=True)
+    >>> c = a * b + b ** 3
+    >>> c.backward()
+    >>> a.grad, b.grad          # dc/da = b, dc/db = a + 3 b**2
+    (Tensor(2.), Tensor(8.))
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "name", "__weakref__")
+    __array_ufunc__ = None  # numpy defers to our operators: ndarray + Tensor gives a Tensor
+    __hash__ = object.__hash__  # == is elementwise, as in numpy; identity for dicts and sets
+
+    data: np.ndarray
+    grad: Tensor | None
+    requires_grad: bool
+    grad_fn: Context | None
+    name: str | None
+
+    def __init__(
+        self,
+        data: Any,
+        requires_grad: bool = False,
+        name: str | None = None,
+        dtype: Any = None,
+    ) -> None:
+        if isinstance(data, Tensor):
+            data = data.data
+        array = np.array(data, dtype=dtype)  # a copy, like torch.tensor: later edits to `data` don't leak in
+        if array.dtype == object:
+            raise TypeError(f"Tensor: cannot make a tensor from {type(data).__name__} data {data!r}")
+        self.data = array
+        self.grad = None
+        self.grad_fn = None
+        self.name = name
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_()
+
+    @classmethod
+    def _make(cls, data: np.ndarray) -> Tensor:
+        """Wrap an array without copying or checking (what ops use)."""
+        t = object.__new__(Tensor)
+        t.data = data
+        t.grad = None
+        t.grad_fn = None
+        t.name = None
+        t.requires_grad = False
+        return t
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` on a leaf; only floating-point tensors can require grad."""
+        if requires_grad and self.data.dtype.kind != "f":
+            raise TypeError(
+                f"only floating-point tensors can require grad, and this one is {self.dtype}: "
+                "a gradient is a rate of change, which integers and bools cannot have. "
+                "Make it from floats (3.0, not 3) or pass dtype=np.float64."
+            )
+        if not requires_grad and self.grad_fn is not None:
+            raise RuntimeError("requires_grad_(False) on a non-leaf tensor: use .detach() instead")
+        self.requires_grad = requires_grad
+        return self
+
+    # ------------------------------------------------------------------ what it is
+
+    @property
+    def shape(self) -> Shape:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for a tensor made by you rather than by an op."""
+        return self.grad_fn is None
+
+    def item(self) -> float:
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item: the tensor has shape {self.shape}; only a one-element tensor has an item")
+        return self.data.item()
+
+    def numpy(self) -> np.ndarray:
+        """The underlying array (shared, not copied)."""
+        return self.data
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def detach(self) -> Tensor:
+        """The same data, cut from the graph: a leaf that does not require grad."""
+        return Tensor._make(self.data)
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        if copy:
+            return np.array(self.data, dtype=dtype, copy=True)
+        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        return (self[i] for i in range(len(self)))
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        return bool(self.data)
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="Tensor(")
+        extras = []
+        if self.dtype not in (np.float64, np.int64, np.bool_):
+            extras.append(f"dtype={self.dtype}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn={self.grad_fn!r}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        if self.name is not None:
+            extras.append(f"name={self.name!r}")
+        return "Tensor(" + ", ".join([body] + extras) + ")"
+
+    # ------------------------------------------------------------------ backprop
+
+    def backward(
+        self,
+        grad: Any = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+    ) -> None:
+        """Add d(self)/d(leaf) * grad to every leaf's ``.grad``, by the chain rule.
+
+        ``grad`` defaults to 1 for a one-element tensor (a loss). The graph's saved tensors
+        are freed afterwards unless ``retain_graph`` (default: ``create_graph``).
+        ``create_graph=True`` records the backward pass, so grads can be differentiated again.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward: this tensor does not require grad: no input of the ops that made it "
+                "has requires_grad=True (or it was made under no_grad()). Create the inputs "
+                "you want gradients for with Tensor(..., requires_grad=True)."
+            )
+        seed = self._seed_grad(grad, "backward")
+        retain = create_graph if retain_graph is None else retain_graph
+        engine.backward([self], [seed], retain_graph=retain, create_graph=create_graph)
+
+    def _seed_grad(self, grad: Any, op: str) -> Tensor:
+        """The gradient backprop starts from: 1 for a scalar, else ``grad`` of our shape."""
+        if grad is None:
+            if self.size != 1:
+                raise RuntimeError(
+                    f"{op}: the tensor has shape {self.shape}, so there is no implicit gradient "
+                    "to start from. Reduce it to a scalar first (.sum() or .mean()), or pass "
+                    f"grad= an array of shape {self.shape}."
+                )
+            return Tensor._make(np.ones(self.shape, dtype=self.dtype))
+        seed = as_tensor(grad, self, op)
+        if seed.shape != self.shape:
+            raise ValueError(
+                f"{op}: grad has shape {seed.shape} but the tensor has shape {self.shape}; "
+                "pass a grad of the tensor's own shape"
+            )
+        return seed if seed.dtype == self.dtype else seed.astype(self.dtype)
+
+    def retain_grad(self) -> Tensor:
+        """Keep this intermediate tensor's gradient in ``.grad`` after backward (leaves always do)."""
+        engine.retain(self)
+        return self
+
+    # ------------------------------------------------------------------ arithmetic
+
+    def __add__(self, other: Any) -> Tensor:
+        return ops.Add.apply(self, as_tensor(other, self, "add"))
+
+    def __radd__(self, other: Any) -> Tensor:
+        return ops.Add.apply(as_tensor(other, self, "add"), self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return ops.Sub.apply(self, as_tensor(other, self, "sub"))
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return ops.Sub.apply(as_tensor(other, self, "sub"), self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return ops.Mul.apply(self, as_tensor(other, self, "mul"))
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return ops.Mul.apply(as_tensor(other, self, "mul"), self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return ops.Div.apply(self, as_tensor(other, self, "div"))
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return ops.Div.apply(as_tensor(other, self, "div"), self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return ops.Pow.apply(self, as_tensor(other, self, "pow"))
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return ops.Pow.apply(as_tensor(other, self, "pow"), self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return ops.MatMul.apply(self, as_tensor(other, self, "matmul"))
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return ops.MatMul.apply(as_tensor(other, self, "matmul"), self)
+
+    def __neg__(self) -> Tensor:
+        return ops.Neg.apply(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    # Comparisons give bool tensors that record no graph (their gradient is zero).
+    def __lt__(self, other: Any) -> Tensor:
+        return Tensor._make(np.asarray(self.data < as_tensor(other, self, "lt").data))
+
+    def __le__(self, other: Any) -> Tensor:
+        return Tensor._make(np.asarray(self.data <= as_tensor(other, self, "le").data))
+
+    def __gt__(self, other: Any) -> Tensor:
+        return Tensor._make(np.asarray(self.data > as_tensor(other, self, "gt").data))
+
+    def __ge__(self, other: Any) -> Tensor:
+        return Tensor._make(np.asarray(self.data >= as_tensor(other, self, "ge").data))
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return Tensor._make(np.asarray(self.data == as_tensor(other, self, "eq").data))
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return Tensor._make(np.asarray(self.data != as_tensor(other, self, "ne").data))
+
+    # ------------------------------------------------------------------ elementwise functions
+
+    def exp(self) -> Tensor:
+        return ops.Exp.apply(self)
+
+    def log(self) -> Tensor:
+        return ops.Log.apply(self)
+
+    def sqrt(self) -> Tensor:
+        return ops.Sqrt.apply(self)
+
+    def tanh(self) -> Tensor:
+        return ops.Tanh.apply(self)
+
+    def sigmoid(self) -> Tensor:
+        return ops.Sigmoid.apply(self)
+
+    def relu(self) -> Tensor:
+        return ops.ReLU.apply(self)
+
+    def abs(self) -> Tensor:
+        return ops.Abs.apply(self)
+
+    def __abs__(self) -> Tensor:
+        return ops.Abs.apply(self)
+
+    def astype(self, dtype: Any) -> Tensor:
+        """The tensor as ``dtype``; the gradient is cast back."""
+        dtype = np.dtype(dtype)
+        return self if dtype == self.dtype else ops.Cast.apply(self, dtype)
+
+    def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
+        """Limit values to [min, max]; the gradient passes where min <= x <= max."""
+        return ops.Clip.apply(self, min, max)
+
+    def maximum(self, other: Any) -> Tensor:
+        return ops.maximum(self, other)
+
+    def minimum(self, other: Any) -> Tensor:
+        return ops.minimum(self, other)
+
+    def softmax(self, axis: int = -1) -> Tensor:
+        return ops.Softmax.apply(self, axis)
+
+    def log_softmax(self, axis: int = -1) -> Tensor:
+        return ops.LogSoftmax.apply(self, axis)
+
+    # ------------------------------------------------------------------ reductions
+
+    def sum(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+        return ops.Sum.apply(self, _axis_arg(axis), keepdims)
+
+    def mean(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+        return ops.Mean.apply(self, _axis_arg(axis), keepdims)
+
+    def max(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+        return ops.Max.apply(self, _axis_arg(axis), keepdims)
+
+    def min(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+        return ops.Min.apply(self, _axis_arg(axis), keepdims)
+
+    # ------------------------------------------------------------------ shape and indexing
+
+    def reshape(self, *shape: Any) -> Tensor:
+        return ops.Reshape.apply(self, _shape_arg(shape))
+
+    def transpose(self, *axes: Any) -> Tensor:
+        """Permute axes like ``np.transpose``; no arguments reverses them."""
+        axes_arg = _shape_arg(axes) if axes and axes != (None,) else None
+        return ops.Transpose.apply(self, axes_arg)
+
+    @property
+    def T(self) -> Tensor:
+        """Axes reversed, like numpy's ``.T`` (a 0-d or 1-d tensor is returned as is)."""
+        return self if self.ndim < 2 else ops.Transpose.apply(self, None)
+
+    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
+        order = list(range(self.ndim))
+        order[axis1], order[axis2] = order[axis2], order[axis1]
+        return ops.Transpose.apply(self, tuple(order))
+
+    def broadcast_to(self, shape: Sequence[int]) -> Tensor:
+        return self if tuple(shape) == self.shape else ops.BroadcastTo.apply(self, tuple(shape))
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return ops.GetItem.apply(self, ops._plain_index(index))
+
+
+set_tensor_class(Tensor)

@@ -1,0 +1,1 @@
+"""nn: modules, losses and optimizers built on autograd."""
