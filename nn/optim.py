@@ -1,0 +1,211 @@
+"""Optimizers: SGD (with momentum, Nesterov, weight decay) and Adam/AdamW, as PyTorch defines them.
+
+An optimizer holds *parameter groups*: lists of parameters that share options. Pass
+parameters directly, or dicts such as ``{"params": biases, "lr": 1e-4}`` to give a group its
+own options; options not given come from the optimizer's arguments.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+
+from autograd import Tensor
+
+
+class Optimizer:
+    """Base class: parameter groups, per-parameter state, ``zero_grad``, ``state_dict``."""
+
+    def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
+        params = list(params)
+        if not params:
+            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
+        groups = params if isinstance(params[0], Mapping) else [{"params": params}]
+        self.defaults = defaults
+        self.param_groups: list[dict[str, Any]] = []
+        seen: set[Tensor] = set()
+        for group in groups:
+            unknown = set(group) - set(defaults) - {"params"}
+            if unknown:
+                raise ValueError(f"{type(self).__name__}: unknown option(s) {sorted(unknown)} in a parameter group")
+            group = {**defaults, **group, "params": list(group["params"])}
+            for p in group["params"]:
+                if not isinstance(p, Tensor) or not p.requires_grad or not p.is_leaf:
+                    raise TypeError(f"{type(self).__name__}: can only optimize leaf tensors that require grad, got {p!r}")
+                if p in seen:
+                    raise ValueError(f"{type(self).__name__}: a parameter appears in more than one group")
+                seen.add(p)
+            self._check(group)
+            self.param_groups.append(group)
+        self.state: dict[Tensor, dict[str, Any]] = {}
+
+    def _check(self, group: dict[str, Any]) -> None:
+        if group["lr"] < 0:
+            raise ValueError(f"{type(self).__name__}: lr must be >= 0, got {group['lr']}")
+
+    def zero_grad(self) -> None:
+        """Forget every parameter's gradient (set it to None, as PyTorch does by default)."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                p.grad = None
+
+    def step(self) -> None:
+        """Update every parameter that has a gradient, in place."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    self._update(p, p.grad.data, self.state.setdefault(p, {}), group)
+
+    def _update(self, p: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ saving and loading
+
+    def state_dict(self) -> dict[str, Any]:
+        """Options and state, with parameters named by their position (0, 1, ...) across groups.
+
+        Shaped as nested dicts of numbers and arrays, so ``nn.save`` can write it.
+        """
+        index = {p: i for i, p in enumerate(self._all_params())}
+        groups = {}
+        for g, group in enumerate(self.param_groups):
+            options = {k: v for k, v in group.items() if k != "params"}
+            groups[str(g)] = {**options, "params": np.array([index[p] for p in group["params"]])}
+        state = {
+            str(index[p]): {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in s.items()}
+            for p, s in self.state.items()
+        }
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Restore options and state saved by ``state_dict`` (or read back by ``nn.load``)."""
+        params = self._all_params()
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups):
+            raise ValueError(f"load_state_dict: {len(groups)} groups saved, {len(self.param_groups)} here; nothing loaded")
+        new_options = []
+        for g, group in enumerate(self.param_groups):
+            saved = groups[str(g)]
+            if len(np.atleast_1d(saved["params"])) != len(group["params"]):
+                raise ValueError(f"load_state_dict: group {g} has a different number of parameters; nothing loaded")
+            new_options.append({k: _plain(v, self.defaults[k]) for k, v in saved.items() if k != "params"})
+        new_state = {}
+        for key, s in state_dict["state"].items():
+            i = int(key)
+            if not 0 <= i < len(params):
+                raise ValueError(f"load_state_dict: state for parameter {i}, but there are {len(params)}; nothing loaded")
+            for name, value in s.items():
+                if isinstance(value, np.ndarray) and value.ndim > 0 and value.shape != params[i].shape:
+                    raise ValueError(
+                        f"load_state_dict: state {name!r} of parameter {i} has shape {value.shape}, "
+                        f"the parameter {params[i].shape}; nothing loaded"
+                    )
+            new_state[params[i]] = {k: (np.array(v) if np.ndim(v) else _plain(v, 0)) for k, v in s.items()}
+        for group, options in zip(self.param_groups, new_options):
+            group.update(options)
+        self.state = new_state
+
+    def _all_params(self) -> list[Tensor]:
+        return [p for group in self.param_groups for p in group["params"]]
+
+
+def _plain(value: Any, like: Any) -> Any:
+    """A value read back from a file (a 0-d or 1-d array) in the type of its default."""
+    if isinstance(like, tuple):
+        return tuple(float(v) for v in np.asarray(value))
+    if isinstance(like, bool):
+        return bool(value)
+    if isinstance(like, int) and not isinstance(like, bool) and float(value).is_integer():
+        return int(value)
+    return float(value)
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, PyTorch's rule. With g = grad + weight_decay * p:
+
+        buf = g (first step), else momentum * buf + (1 - dampening) * g
+        g   = g + momentum * buf if nesterov, else buf          (only when momentum != 0)
+        p   = p - lr * g
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+    ) -> None:
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov, weight_decay=weight_decay)
+        super().__init__(params, defaults)
+
+    def _check(self, group: dict[str, Any]) -> None:
+        super()._check(group)
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError("SGD: nesterov needs momentum > 0 and dampening == 0")
+
+    def _update(self, p: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+        if group["weight_decay"]:
+            grad = grad + group["weight_decay"] * p.data
+        momentum = group["momentum"]
+        if momentum:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = np.array(grad, copy=True)
+            else:
+                buf *= momentum
+                buf += (1 - group["dampening"]) * grad
+            grad = grad + momentum * buf if group["nesterov"] else buf
+        p.data -= group["lr"] * grad
+
+
+class Adam(Optimizer):
+    """Adam, PyTorch's rule; ``decoupled_weight_decay=True`` gives AdamW. At step t:
+
+        p = p * (1 - lr * weight_decay)                       (decoupled only)
+        g = grad + weight_decay * p                           (not decoupled)
+        m = beta1 * m + (1 - beta1) * g;   v = beta2 * v + (1 - beta2) * g**2
+        p = p - lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        decoupled_weight_decay: bool = False,
+    ) -> None:
+        defaults = dict(
+            lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, decoupled_weight_decay=decoupled_weight_decay
+        )
+        super().__init__(params, defaults)
+
+    def _check(self, group: dict[str, Any]) -> None:
+        super()._check(group)
+        beta1, beta2 = group["betas"]
+        if not (0 <= beta1 < 1 and 0 <= beta2 < 1):
+            raise ValueError(f"Adam: betas must lie in [0, 1), got {group['betas']}")
+
+    def _update(self, p: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+        lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        if wd and group["decoupled_weight_decay"]:
+            p.data *= 1 - lr * wd
+        elif wd:
+            grad = grad + wd * p.data
+        if "step" not in state:
+            state["step"] = 0
+            state["exp_avg"] = np.zeros_like(p.data)
+            state["exp_avg_sq"] = np.zeros_like(p.data)
+        state["step"] += 1
+        t = state["step"]
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m *= beta1
+        m += (1 - beta1) * grad
+        v *= beta2
+        v += (1 - beta2) * grad * grad
+        denom = np.sqrt(v) / np.sqrt(1 - beta2**t) + eps
+        p.data -= (lr / (1 - beta1**t)) * m / denom
