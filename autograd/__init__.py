@@ -1,7 +1,7 @@
 """autograd: a Tensor on numpy that records its ops and backpropagates through them."""
 
 from .engine import grad
-from .function import Context, Function, enable_grad, is_grad_enabled, no_grad
+from .function import Context, Function, detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .gradcheck import gradcheck
 from .ops import concatenate, maximum, minimum, stack, where
 from .tensor import Tensor
@@ -11,6 +11,7 @@ __all__ = [
     "Function",
     "Tensor",
     "concatenate",
+    "detect_anomaly",
     "enable_grad",
     "grad",
     "gradcheck",

@@ -6,8 +6,9 @@
    is visited (every use of its output has sent its share); the node's ``backward`` turns
    it into gradients for its inputs, which are summed back to each input's shape
    (``unbroadcast``, the one place this happens) and added to what that input has so far.
-3. Only when every node succeeded are leaf ``.grad``s (and retained grads) written, so an
-   error part-way changes no ``.grad``.
+3. Only when every node succeeded are leaf ``.grad``s (and retained grads) written and the
+   graph's saved tensors freed: an error part-way (or Ctrl-C) changes no ``.grad`` and
+   leaves the graph as it was.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from __future__ import annotations
 import weakref
 from typing import TYPE_CHECKING, Sequence
 
-from .function import Context, enable_grad, no_grad
+from .function import Context, as_tensor, check_finite, is_tensor, enable_grad, is_anomaly_enabled, no_grad
+from .ops import SumTo
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -61,8 +63,7 @@ def unbroadcast(grad: Tensor, shape: tuple[int, ...], node: Context) -> Tensor:
             f"shape {shape}; a gradient must have the input's shape or broadcast to it"
         )
     stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
-    grad = grad.sum(axis=tuple(range(lead)) + stretched, keepdims=True)
-    return grad.reshape(shape)
+    return SumTo.apply(grad, tuple(range(lead)) + stretched, shape)
 
 
 def backward(
@@ -83,19 +84,12 @@ def backward(
     retained: list[tuple[Tensor, Tensor]] = []
     wanted = None if inputs is None else {t.grad_fn for t in inputs if t.grad_fn is not None}
     captured: dict[Context, Tensor] = {}
-
-    def send(source: object, grad: Tensor) -> None:
-        """Add ``grad`` to what ``source`` (a node, or a leaf tensor) has received."""
-        if type(source) is Context:
-            previous = pending.get(source)
-            pending[source] = grad if previous is None else previous + grad
-        else:
-            previous = leaf_grads.get(source)  # type: ignore[call-overload]
-            leaf_grads[source] = grad if previous is None else previous + grad  # type: ignore[index]
+    visited: list[Context] = []
+    anomaly = is_anomaly_enabled()
 
     with enable_grad() if create_graph else no_grad():
         for root, grad in zip(roots, root_grads):
-            send(root.grad_fn if root.grad_fn is not None else root, grad)
+            _add_to(pending if root.grad_fn is not None else leaf_grads, root.grad_fn or root, grad)
         for node in topological_order([r.grad_fn for r in roots if r.grad_fn is not None]):
             if node.released:
                 raise RuntimeError(node.released_message())
@@ -111,6 +105,10 @@ def backward(
             input_grads = node.fn.backward(node, grad)
             if type(input_grads) is not tuple:
                 input_grads = (input_grads,)
+            if anomaly:
+                for g in input_grads:
+                    if g is not None:
+                        check_finite(g.data, node, "backward")
             if len(input_grads) != len(node.inputs):
                 raise RuntimeError(
                     f"{node.name}.backward returned {len(input_grads)} gradient(s) for "
@@ -120,25 +118,51 @@ def backward(
             for source, input_grad, needed in zip(node.inputs, input_grads, node.needs_input_grad):
                 if input_grad is None or not needed:
                     continue
-                if input_grad.shape != source.shape:
+                if not is_tensor(input_grad):  # a Function may return a plain array
+                    input_grad = as_tensor(input_grad, op=f"{node.name}.backward")
+                if input_grad.shape != source.shape:  # broadcast in forward: sum it back
                     input_grad = unbroadcast(input_grad, source.shape, node)
-                if input_grad.dtype != source.dtype:
+                if input_grad.dtype != source.dtype:  # e.g. float32 input, float64 operand
                     input_grad = input_grad.astype(source.dtype)
-                send(source, input_grad)
-            if not retain_graph:
-                node.release()
+                if type(source) is Context:
+                    _add_to(pending, source, input_grad)
+                else:
+                    _add_to(leaf_grads, source, input_grad)
+            visited.append(node)
 
+        # Every node succeeded: only now free the graph and write the gradients.
+        if not retain_graph:
+            for node in visited:
+                node.release()
         if inputs is not None:
             return [
                 captured.get(t.grad_fn) if t.grad_fn is not None else leaf_grads.get(t)
                 for t in inputs
             ]
-        # Every node succeeded: only now write the gradients.
+        updates = []
+        owned: set[int] = set()  # ids of the arrays handed out below (all alive meanwhile)
         for tensor, grad in list(leaf_grads.items()) + retained:
-            if not create_graph and not grad.data.flags.writeable:
-                grad = grad._make(grad.data.copy())  # a broadcast view: give .grad its own memory
-            tensor.grad = grad if tensor.grad is None else tensor.grad + grad
+            if tensor.grad is not None:
+                grad = tensor.grad + grad  # a new array
+            elif not create_graph and _borrowed(grad.data, owned):
+                grad = grad._make(grad.data.copy())
+            owned.add(id(grad.data))
+            updates.append((tensor, grad))
+        for tensor, grad in updates:
+            tensor.grad = grad
     return None
+
+
+def _borrowed(array: object, owned: set[int]) -> bool:
+    """True if ``array`` can't be a ``.grad`` as it is: another grad has it (``a + b`` passes
+    one gradient to both), or it is a view (of a broadcast, or of another array)."""
+    return id(array) in owned or array.base is not None or not array.flags.writeable  # type: ignore[attr-defined]
+
+
+def _add_to(sums: dict, key: object, grad: Tensor) -> None:
+    """sums[key] += grad, starting from nothing: each use of a value adds its share."""
+    previous = sums.get(key)
+    sums[key] = grad if previous is None else previous + grad
 
 
 def retain(tensor: Tensor) -> None:

@@ -27,7 +27,9 @@ back to each input's shape in one place (``engine.unbroadcast``).
 from __future__ import annotations
 
 import functools
+import os
 import threading
+import traceback
 import weakref
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
@@ -43,9 +45,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class _GradMode(threading.local):
-    """Whether ops record the graph; each thread has its own switch, on by default."""
+    """Per-thread switches: does an op record the graph (on by default), and is
+    ``detect_anomaly`` checking every value (off by default)."""
 
     enabled: bool = True
+    anomaly: bool = False
 
 
 _mode = _GradMode()
@@ -104,35 +108,47 @@ class Context:
     attribute they need in backward (``ctx.axis = axis``).
     """
 
-    __slots__ = (
-        "fn",
-        "inputs",
-        "needs_input_grad",
-        "shape",
-        "dtype",
-        "output",
-        "released",
-        "retained",
-        "out_ref",
-        "_saved",
-        "__dict__",
-    )
-
-    def __init__(self, needs_input_grad: tuple[bool, ...] = ()) -> None:
-        self.needs_input_grad = needs_input_grad
-        self._saved: tuple[Tensor, ...] = ()
-        self.released = False
-        self.retained: weakref.ref[Tensor] | None = None
+    # Defaults live on the class, so making a Context (once per op) sets nothing.
+    fn: type[Function]
+    inputs: tuple[Any, ...] = ()
+    needs_input_grad: tuple[bool, ...] = ()
+    shape: tuple[int, ...] = ()
+    dtype: np.dtype
+    output: Tensor | None = None
+    out_ref: weakref.ref[Tensor] | None = None  # the output tensor, while something else keeps it
+    released: bool = False  # True once backward freed what forward saved
+    retained: weakref.ref[Tensor] | None = None  # set by Tensor.retain_grad()
+    _saved: tuple[Tensor, ...] = ()
+    _versions: tuple[int, ...] = ()
+    created_at: list[str] | None = None  # where in your code, under detect_anomaly()
 
     def save_for_backward(self, *tensors: Tensor) -> None:
-        """Keep these tensors for backward; the engine drops them after it (see ``retain_graph``)."""
+        """Keep these tensors for backward; the engine drops them after it (see ``retain_graph``).
+
+        Each tensor's version is noted: if it is changed in place before backward (an
+        optimizer step, say), backward raises instead of using the new values.
+        """
         self._saved = tensors
+        self._versions = tuple([t._version for t in tensors])
 
     @property
     def saved_tensors(self) -> tuple[Tensor, ...]:
         if self.released:
             raise RuntimeError(self.released_message())
+        for i, (t, version) in enumerate(zip(self._saved, self._versions)):
+            if t._version != version:
+                raise RuntimeError(self._modified_message(i, t, version))
         return self._saved
+
+    def _modified_message(self, i: int, t: Tensor, version: int) -> str:
+        label = f" {t.name!r}" if t.name else ""
+        return (
+            f"{self.name}.backward: saved tensor {i}{label} of shape {t.shape} was modified in "
+            f"place after the forward pass saved it (version {t._version}, saved at version "
+            f"{version}), so the gradient would be computed from the wrong values. Call "
+            "backward() before changing it (e.g. before optimizer.step()), or recompute the "
+            "forward pass after the change."
+        )
 
     def release(self) -> None:
         """Free what forward saved; a later backward through this node raises."""
@@ -183,22 +199,28 @@ class Function:
     def apply(cls, *args: Any) -> Tensor:
         """Run forward; if grad mode is on and an input requires grad, record the node."""
         tensor = _tensor_class
+        ctx = Context()
         record = False
         if _mode.enabled:
-            needs = tuple(isinstance(a, tensor) and a.requires_grad for a in args)
-            record = True in needs
-        ctx = Context(needs if record else ())
+            needs = tuple([isinstance(a, tensor) and a.requires_grad for a in args])
+            if True in needs:
+                record = True
+                ctx.needs_input_grad = needs
         try:
             data = cls.forward(ctx, *args)
         except (ValueError, IndexError) as err:
             raise _op_error(cls, args, err) from err
         if type(data) is not np.ndarray:
-            data = np.asarray(data)
+            data = np.asarray(data)  # numpy gives scalars, not 0-d arrays, for 0-d results
+        if _mode.anomaly and _mode.enabled:  # your forward code (backward checks its own results)
+            ctx.fn = cls
+            ctx.created_at = _user_stack()
+            check_finite(data, ctx, "forward")
         out = tensor._make(data)
         if record:
             ctx.fn = cls
             ctx.inputs = tuple(
-                a.grad_fn if isinstance(a, tensor) and a.grad_fn is not None else a for a in args
+                [a.grad_fn if isinstance(a, tensor) and a.grad_fn is not None else a for a in args]
             )
             ctx.shape = data.shape
             ctx.dtype = data.dtype
@@ -208,6 +230,49 @@ class Function:
             out.grad_fn = ctx
             out.requires_grad = True
         return out
+
+
+# ----------------------------------------------------------------------------- anomaly detection
+
+
+class detect_anomaly:
+    """Inside this block, the first op whose forward or backward makes a NaN or Inf raises.
+
+    The error names the op and shows where in your code it was created. Checking every
+    value costs time: use it to find a problem, not in normal training. Thread-local.
+    """
+
+    def __init__(self) -> None:
+        self._previous: list[bool] = []
+
+    def __enter__(self) -> None:
+        self._previous.append(_mode.anomaly)
+        _mode.anomaly = True
+
+    def __exit__(self, *exc_info: object) -> None:
+        _mode.anomaly = self._previous.pop()
+
+
+def is_anomaly_enabled() -> bool:
+    return _mode.anomaly
+
+
+def _user_stack() -> list[str]:
+    """The call stack outside autograd's own files, formatted, innermost last."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    frames = [f for f in traceback.extract_stack()[:-2] if not os.path.abspath(f.filename).startswith(here)]
+    return traceback.format_list(frames[-6:])
+
+
+def check_finite(data: np.ndarray, ctx: Context, phase: str) -> None:
+    """Raise (under detect_anomaly) if ``data`` holds a NaN or an Inf."""
+    if data.dtype.kind in "fc" and not np.isfinite(data).all():
+        what = "NaN" if np.isnan(data).any() else "Inf"
+        where = "".join(ctx.created_at or ["  (not recorded: the op was created outside detect_anomaly)\n"])
+        raise FloatingPointError(
+            f"detect_anomaly: {ctx.name}'s {phase} produced {what} (shape {data.shape}). "
+            f"The op was created here:\n{where}"
+        )
 
 
 def _op_error(cls: type, args: tuple[Any, ...], err: Exception) -> Exception:

@@ -132,26 +132,19 @@ class MatMul(Function):
 
     @staticmethod
     def forward(ctx: Context, a: Tensor, b: Tensor) -> np.ndarray:
-        if a.ndim == 0 or b.ndim == 0:
-            raise ValueError(
-                f"matmul needs at least 1-D operands, got shapes {a.shape} and {b.shape}; "
-                "use * to multiply by a scalar"
-            )
-        if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
-            raise ValueError(
-                f"shapes {a.shape} and {b.shape} are not aligned: the last axis of the left "
-                f"({a.shape[-1]}) must equal the {'second-to-last' if b.ndim > 1 else 'only'} "
-                f"axis of the right ({b.shape[-2 if b.ndim > 1 else 0]}); transpose or reshape "
-                "one operand"
-            )
         ctx.save_for_backward(a, b)
-        return np.matmul(a.data, b.data)
+        try:
+            return np.matmul(a.data, b.data)
+        except ValueError:
+            raise ValueError(_matmul_mismatch(a.shape, b.shape)) from None
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        if a.ndim > 1 and b.ndim > 1:  # the common case, read straight from the math
+        if a.ndim == 2 and b.ndim == 2:  # the common case, read straight from the math
+            return (grad @ b.T if need_a else None), (a.T @ grad if need_b else None)
+        if a.ndim > 1 and b.ndim > 1:  # batched: transpose the last two axes
             grad_a = grad @ b.swapaxes(-1, -2) if need_a else None
             grad_b = a.swapaxes(-1, -2) @ grad if need_b else None
             return grad_a, grad_b
@@ -174,6 +167,20 @@ class MatMul(Function):
             if b.ndim == 1:
                 grad_b = grad_b.reshape(grad_b.shape[:-1])
         return grad_a, grad_b
+
+
+def _matmul_mismatch(a: tuple[int, ...], b: tuple[int, ...]) -> str:
+    """Why np.matmul refused shapes ``a`` and ``b``, and what to do."""
+    if len(a) == 0 or len(b) == 0:
+        return f"matmul needs at least 1-D operands, got shapes {a} and {b}; use * to multiply by a scalar"
+    which = "second-to-last" if len(b) > 1 else "only"
+    inner_b = b[-2] if len(b) > 1 else b[0]
+    if a[-1] != inner_b:
+        return (
+            f"shapes {a} and {b} are not aligned: the last axis of the left ({a[-1]}) must equal "
+            f"the {which} axis of the right ({inner_b}); transpose or reshape one operand"
+        )
+    return f"the batch dimensions of shapes {a} and {b} do not broadcast together"
 
 
 # ----------------------------------------------------------------------------- elementwise
@@ -256,12 +263,13 @@ class ReLU(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Tensor) -> np.ndarray:
-        ctx.mask = x.data > 0
-        return x.data * ctx.mask
+        ctx.save_for_backward(x)
+        return np.maximum(x.data, 0)
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> Tensor:
-        return grad * ctx.mask
+        (x,) = ctx.saved_tensors
+        return grad * (x.data > 0)
 
 
 class Abs(Function):
@@ -269,12 +277,13 @@ class Abs(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Tensor) -> np.ndarray:
-        ctx.sign = np.sign(x.data)
+        ctx.save_for_backward(x)
         return np.abs(x.data)
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> Tensor:
-        return grad * ctx.sign
+        (x,) = ctx.saved_tensors
+        return grad * np.sign(x.data)
 
 
 class Cast(Function):
@@ -300,9 +309,25 @@ def _axes(axis: Axis, ndim: int) -> tuple[int, ...]:
     return normalize_axis_tuple(axis, ndim)
 
 
-def _kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
+def _kept_shape(shape: tuple[int, ...], axis: Axis) -> tuple[int, ...]:
     """``shape`` with the reduced axes kept as 1, as ``keepdims=True`` gives."""
+    axes = _axes(axis, len(shape))
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _spread(grad: Tensor, ctx: Context) -> Tensor:
+    """A reduction's gradient, copied back over the axes it reduced (x's shape).
+
+    With the reduced axes kept as 1 (``keepdims``) it broadcasts straight back; without, the
+    reduced axes are put back as 1 first, unless they were leading ones (broadcasting adds
+    those by itself).
+    """
+    in_shape, axis = ctx.in_shape, ctx.axis
+    if not ctx.keepdims and axis is not None:
+        kept = _kept_shape(in_shape, axis)
+        if grad.shape != kept[len(kept) - grad.ndim :]:
+            grad = grad.reshape(kept)
+    return grad.broadcast_to(in_shape)
 
 
 class Sum(Function):
@@ -310,13 +335,12 @@ class Sum(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Tensor, axis: Axis, keepdims: bool) -> np.ndarray:
-        ctx.in_shape = x.shape
-        ctx.kept_shape = _kept_shape(x.shape, _axes(axis, x.ndim))
-        return np.sum(x.data, axis=axis, keepdims=keepdims)
+        ctx.in_shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
+        return x.data.sum(axis=axis, keepdims=keepdims)
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, None, None]:
-        return grad.reshape(ctx.kept_shape).broadcast_to(ctx.in_shape), None, None
+        return _spread(grad, ctx), None, None
 
 
 class Mean(Function):
@@ -324,15 +348,14 @@ class Mean(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Tensor, axis: Axis, keepdims: bool) -> np.ndarray:
-        axes = _axes(axis, x.ndim)
-        ctx.in_shape = x.shape
-        ctx.kept_shape = _kept_shape(x.shape, axes)
-        ctx.count = int(np.prod([x.shape[i] for i in axes]))
-        return np.mean(x.data, axis=axis, keepdims=keepdims)
+        ctx.in_shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
+        out = x.data.mean(axis=axis, keepdims=keepdims)
+        ctx.count = x.data.size // max(np.size(out), 1) if x.data.size else 0
+        return out
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, None, None]:
-        return grad.reshape(ctx.kept_shape).broadcast_to(ctx.in_shape) / ctx.count, None, None
+        return _spread(grad, ctx) / ctx.count, None, None
 
 
 class _Extreme(Function):
@@ -345,17 +368,20 @@ class _Extreme(Function):
 
     @classmethod
     def forward(cls, ctx: Context, x: Tensor, axis: Axis, keepdims: bool) -> np.ndarray:
-        axes = _axes(axis, x.ndim)
-        ctx.in_shape = x.shape
-        ctx.kept_shape = _kept_shape(x.shape, axes)
-        kept = cls.reduce(x.data, axis=axes, keepdims=True)
+        ctx.in_shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
+        kept = cls.reduce(x.data, axis=axis, keepdims=True)
         hits = x.data == kept
-        ctx.share = hits / hits.sum(axis=axes, keepdims=True)
-        return kept if keepdims else kept.reshape([n for i, n in enumerate(x.shape) if i not in axes])
+        ctx.share = hits / hits.sum(axis=axis, keepdims=True)
+        return kept if keepdims else kept.reshape(_reduced_shape(x.shape, axis))
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, None, None]:
-        return grad.reshape(ctx.kept_shape).broadcast_to(ctx.in_shape) * ctx.share, None, None
+        return _spread(grad, ctx) * ctx.share, None, None
+
+
+def _reduced_shape(shape: tuple[int, ...], axis: Axis) -> tuple[int, ...]:
+    axes = _axes(axis, len(shape))
+    return tuple(n for i, n in enumerate(shape) if i not in axes)
 
 
 class Max(_Extreme):
@@ -389,13 +415,16 @@ class Transpose(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Tensor, axes: tuple[int, ...] | None) -> np.ndarray:
-        out = np.transpose(x.data, axes)
-        ctx.inverse = None if axes is None else tuple(np.argsort(normalize_axis_tuple(axes, x.ndim)))
-        return out
+        ctx.axes = axes
+        return x.data.transpose(axes)
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, None]:
-        return grad.transpose(ctx.inverse), None
+        axes = ctx.axes
+        if axes is None:  # reversed axes: reversing again undoes it
+            return grad.transpose(), None
+        inverse = tuple(int(i) for i in np.argsort(normalize_axis_tuple(axes, grad.ndim)))
+        return grad.transpose(inverse), None
 
 
 class BroadcastTo(Function):
@@ -408,6 +437,23 @@ class BroadcastTo(Function):
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, None]:
         return grad, None  # the engine's unbroadcast sums it back to x's shape
+
+
+class SumTo(Function):
+    """y = x summed over the axes broadcasting added or stretched, giving ``shape``;  dy/dx = 1
+
+    The engine's un-broadcasting step (engine.unbroadcast) is this op, so it too can be
+    differentiated again: its backward broadcasts the gradient back out.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, x: Tensor, axes: tuple[int, ...], shape: tuple[int, ...]) -> np.ndarray:
+        ctx.in_shape = x.shape
+        return x.data.sum(axis=axes).reshape(shape)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, None, None]:
+        return grad.broadcast_to(ctx.in_shape), None, None
 
 
 def _plain_index(index: Any) -> Any:

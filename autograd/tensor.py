@@ -12,7 +12,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from . import engine, ops
-from .function import Context, as_tensor, set_tensor_class
+from .function import Context, as_tensor, is_grad_enabled, set_tensor_class
 
 Shape = tuple[int, ...]
 
@@ -39,15 +39,16 @@ class Tensor:
     (Tensor(2.), Tensor(8.))
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "name", "__weakref__")
     __array_ufunc__ = None  # numpy defers to our operators: ndarray + Tensor gives a Tensor
     __hash__ = object.__hash__  # == is elementwise, as in numpy; identity for dicts and sets
 
     data: np.ndarray
-    grad: Tensor | None
-    requires_grad: bool
-    grad_fn: Context | None
-    name: str | None
+    # Defaults live on the class, so wrapping an op's result sets only ``data``.
+    grad: Tensor | None = None
+    requires_grad: bool = False
+    grad_fn: Context | None = None
+    name: str | None = None
+    _version: int = 0  # bumped by every in-place change (add_, sub_, mul_, copy_)
 
     def __init__(
         self,
@@ -62,22 +63,15 @@ class Tensor:
         if array.dtype == object:
             raise TypeError(f"Tensor: cannot make a tensor from {type(data).__name__} data {data!r}")
         self.data = array
-        self.grad = None
-        self.grad_fn = None
         self.name = name
-        self.requires_grad = False
         if requires_grad:
             self.requires_grad_()
 
-    @classmethod
-    def _make(cls, data: np.ndarray) -> Tensor:
+    @staticmethod
+    def _make(data: np.ndarray) -> Tensor:
         """Wrap an array without copying or checking (what ops use)."""
         t = object.__new__(Tensor)
         t.data = data
-        t.grad = None
-        t.grad_fn = None
-        t.name = None
-        t.requires_grad = False
         return t
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
@@ -202,13 +196,52 @@ class Tensor:
                     f"grad= an array of shape {self.shape}."
                 )
             return Tensor._make(np.ones(self.shape, dtype=self.dtype))
-        seed = as_tensor(grad, self, op)
+        seed = Tensor(grad.data if isinstance(grad, Tensor) else grad)  # a copy: .grad never aliases yours
         if seed.shape != self.shape:
             raise ValueError(
                 f"{op}: grad has shape {seed.shape} but the tensor has shape {self.shape}; "
                 "pass a grad of the tensor's own shape"
             )
         return seed if seed.dtype == self.dtype else seed.astype(self.dtype)
+
+    # ------------------------------------------------------------------ in-place updates
+
+    def _in_place(self, op: str) -> None:
+        if self.requires_grad and self.grad_fn is None and is_grad_enabled():
+            raise RuntimeError(
+                f"{op}: a leaf tensor that requires grad cannot be changed in place while grad "
+                "mode is on (the change would not be recorded); do it under no_grad(), as "
+                "optimizers do"
+            )
+        self._version += 1
+
+    def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
+        """self += alpha * other, in place (not recorded in the graph; bumps the version)."""
+        self._in_place("add_")
+        value = other.data if isinstance(other, Tensor) else other
+        self.data += value if alpha == 1.0 else alpha * value
+        return self
+
+    def sub_(self, other: Any) -> Tensor:
+        """self -= other, in place (not recorded in the graph; bumps the version)."""
+        self._in_place("sub_")
+        self.data -= other.data if isinstance(other, Tensor) else other
+        return self
+
+    def mul_(self, other: Any) -> Tensor:
+        """self *= other, in place (not recorded in the graph; bumps the version)."""
+        self._in_place("mul_")
+        self.data *= other.data if isinstance(other, Tensor) else other
+        return self
+
+    def copy_(self, src: Any) -> Tensor:
+        """Copy ``src``'s values into this tensor, in place (bumps the version)."""
+        value = np.asarray(src.data if isinstance(src, Tensor) else src)
+        if value.shape != self.shape:
+            raise ValueError(f"copy_: source shape {value.shape} differs from the tensor's {self.shape}")
+        self._in_place("copy_")
+        np.copyto(self.data, value, casting="unsafe")
+        return self
 
     def retain_grad(self) -> Tensor:
         """Keep this intermediate tensor's gradient in ``.grad`` after backward (leaves always do)."""

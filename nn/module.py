@@ -11,7 +11,7 @@ from typing import Any, Iterator, Mapping
 
 import numpy as np
 
-from autograd import Tensor
+from autograd import Tensor, no_grad
 
 
 class Parameter(Tensor):
@@ -116,8 +116,9 @@ class Module:
                 values[name] = value
         if problems:
             raise ValueError(f"load_state_dict for {type(self).__name__}: " + "; ".join(problems) + "; nothing was loaded")
-        for name, value in values.items():
-            np.copyto(params[name].data, value, casting="unsafe")
+        with no_grad():
+            for name, value in values.items():
+                params[name].copy_(value)
 
     # ------------------------------------------------------------------ printing
 

@@ -11,7 +11,7 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
-from autograd import Tensor
+from autograd import Tensor, no_grad
 
 
 class Optimizer:
@@ -50,8 +50,9 @@ class Optimizer:
             for p in group["params"]:
                 p.grad = None
 
+    @no_grad()
     def step(self) -> None:
-        """Update every parameter that has a gradient, in place."""
+        """Update every parameter that has a gradient, in place (bumping its version)."""
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is not None:
@@ -158,7 +159,7 @@ class SGD(Optimizer):
                 buf *= momentum
                 buf += (1 - group["dampening"]) * grad
             grad = grad + momentum * buf if group["nesterov"] else buf
-        p.data -= group["lr"] * grad
+        p.sub_(group["lr"] * grad)
 
 
 class Adam(Optimizer):
@@ -193,7 +194,7 @@ class Adam(Optimizer):
     def _update(self, p: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
         if wd and group["decoupled_weight_decay"]:
-            p.data *= 1 - lr * wd
+            p.mul_(1 - lr * wd)
         elif wd:
             grad = grad + wd * p.data
         if "step" not in state:
@@ -208,4 +209,4 @@ class Adam(Optimizer):
         v *= beta2
         v += (1 - beta2) * grad * grad
         denom = np.sqrt(v) / np.sqrt(1 - beta2**t) + eps
-        p.data -= (lr / (1 - beta1**t)) * m / denom
+        p.sub_((lr / (1 - beta1**t)) * m / denom)

@@ -1,0 +1,20 @@
+"""Pictures of the graph: draw, save, explain, page. They replay the graph; never change it.
+
+* ``draw(loss, params)`` -> ``graphviz.Digraph`` (shows itself in Jupyter)
+* ``save(loss, "graph.svg", params)`` -> .svg / .png / .pdf / .dot by suffix
+* ``explain(loss, params)`` -> the backward pass as text, op by op
+* ``page(loss, "backward.html", params)`` -> a self-contained page that steps through it
+* ``trace(loss, params)`` -> the replayed graph with every value and gradient (what the others use)
+
+Importing this package needs only numpy. ``draw`` and ``save`` need the graphviz Python
+package (``pip install graphviz``) and, for pictures, Graphviz's ``dot`` program
+(``apt-get install graphviz`` / ``brew install graphviz``); ``explain`` and ``page`` work
+without either. Values and gradients are recomputed from the leaves' current values.
+"""
+
+from .dot import GraphvizNotFound, draw, save
+from .explain import explain
+from .page import page
+from .trace import Trace, trace
+
+__all__ = ["GraphvizNotFound", "Trace", "draw", "explain", "page", "save", "trace"]

@@ -1,0 +1,262 @@
+"""The graph as a Graphviz picture: ``draw`` builds it, ``save`` writes .svg/.png/.pdf/.dot.
+
+Tensors are boxes (name, shape and dtype, value, grad), ops are badges with the number
+of the step in which backward visits them (1 = first). Arrows point the way the forward
+pass went. A dashed red arrow marks a broadcast: the gradient that came back along it
+was summed to the input's smaller shape. A grey arrow carries no gradient.
+
+The ``graphviz`` Python package builds the DOT text; Graphviz's ``dot`` program turns it
+into a picture. Both are optional: they are imported or run only when needed here.
+Every user string (tensor and parameter names) goes through :func:`escape`.
+"""
+
+from __future__ import annotations
+
+import html
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .trace import (
+    CONSTANT,
+    INTERMEDIATE,
+    LEAF,
+    PARAMETER,
+    OpInfo,
+    TensorInfo,
+    Trace,
+    shape_text,
+    summarize,
+    trace,
+)
+
+if TYPE_CHECKING:
+    import graphviz
+
+    from ..tensor import Tensor
+
+# Fill colours, shared with the page and the fallback layout.
+FILL = {
+    PARAMETER: "#c8e6c9",
+    LEAF: "#bbdefb",
+    CONSTANT: "#eeeeee",
+    INTERMEDIATE: "#ffffff",
+    "output": "#ffe0b2",
+    "op": "#fff3c4",
+}
+LEGEND = [
+    (PARAMETER, "parameter"),
+    (LEAF, "leaf (requires grad)"),
+    (CONSTANT, "constant (no grad)"),
+    (INTERMEDIATE, "intermediate"),
+    ("output", "output"),
+]
+LEGEND_NOTES = [
+    "numbered op: n-th visited by backward",
+    "dashed red: grad summed to a smaller shape",
+    "grey arrow: no gradient flows",
+]
+REDUCED_COLOUR = "#c62828"
+NO_GRAD_COLOUR = "#b0b0b0"
+FONT = "Helvetica"
+
+INSTALL_HINT = (
+    "install Graphviz's dot program (Debian/Ubuntu: `sudo apt-get install graphviz`, "
+    "macOS: `brew install graphviz`, conda: `conda install -c conda-forge graphviz`)"
+)
+
+
+class GraphvizNotFound(RuntimeError):
+    """Graphviz's ``dot`` program is not on PATH, so no picture can be rendered."""
+
+
+# ----------------------------------------------------------------------------- text of the nodes
+
+
+def escape(text: str) -> str:
+    """``text`` safe inside a Graphviz HTML-like label (and so in the SVG made from it).
+
+    ``& < > "`` become entities, so a name cannot close the label or start markup; a
+    backslash is doubled, or Graphviz would read ``\\N``, ``\\G`` as its own escapes;
+    control characters (newlines too) become spaces.
+    """
+    text = "".join(" " if ord(ch) < 32 or ord(ch) == 127 else ch for ch in str(text))
+    return html.escape(text, quote=True).replace("&#x27;", "'").replace("\\", "\\\\")
+
+
+def fill(info: TensorInfo) -> str:
+    return FILL["output"] if info.is_output else FILL[info.kind]
+
+
+def tensor_lines(info: TensorInfo) -> list[str]:
+    """The lines of a tensor's box: name, shape and dtype, value, grad (the grad always last)."""
+    return [
+        info.name,
+        f"{shape_text(info.shape)} {info.dtype}",
+        f"value  {summarize(info.value)}",
+        f"grad   {summarize(info.grad) if info.requires_grad else '(no grad)'}",
+    ]
+
+
+def option_text(op: OpInfo, width: int = 40) -> str:
+    """The op's plain arguments, shortened: ``axis=1, keepdims=False``."""
+    text = ", ".join(f"{key}={value!r}" for key, value in op.options.items())
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def edge_label(tr: Trace, op: OpInfo, position: int) -> str:
+    """What an input arrow says: the argument's name when the op has several, and any sum."""
+    edge = next(e for e in op.inputs if e.position == position)
+    parts = []
+    if len(op.inputs) > 1:
+        parts.append(edge.arg_name)
+    if edge.reduced_from is not None:
+        parts.append(f"sum to {shape_text(tr.tensor(edge.source).shape)}")
+    return "\n".join(parts)
+
+
+# ----------------------------------------------------------------------------- the Digraph
+
+
+def _graphviz() -> Any:
+    """The graphviz package, imported only when a picture is asked for."""
+    try:
+        import graphviz
+    except ImportError as err:
+        raise ImportError(
+            "autograd.viz needs the graphviz Python package to draw: pip install graphviz "
+            f"(and to render pictures, {INSTALL_HINT})"
+        ) from err
+    return graphviz
+
+
+def draw(t: Tensor, params: Any = None) -> graphviz.Digraph:
+    """The graph behind ``t`` as a ``graphviz.Digraph`` (shows itself in Jupyter).
+
+    ``params``: a Module (``named_parameters()``) or ``{name: Tensor}`` to label parameters.
+    Values and grads come from replaying the graph with the leaves' *current* values
+    (see :mod:`autograd.viz.trace`), so they are there even after ``loss.backward()``.
+    """
+    return to_digraph(trace(t, params))
+
+
+def to_digraph(tr: Trace) -> graphviz.Digraph:
+    """Build the Digraph of a trace: node ids are the trace's ids (t1.., op1..)."""
+    graphviz = _graphviz()
+    g = graphviz.Digraph("autograd", comment="autograd graph")
+    g.attr(rankdir="TB", nodesep="0.25", ranksep="0.3", fontname=FONT, bgcolor="white")
+    g.attr("node", fontname=FONT, fontsize="10")
+    g.attr("edge", fontname=FONT, fontsize="9", arrowsize="0.7")
+    root = tr.tensor(tr.output)
+    g.attr(label=f"<<b>{escape(root.name)}</b>: {len(tr.ops)} ops, numbered in backward order>", labelloc="t")
+
+    for info in tr.tensors.values():
+        name, *rest = (escape(line) for line in tensor_lines(info))
+        body = '<br align="left"/>'.join([f"<b>{name}</b>", *rest]) + '<br align="left"/>'
+        g.node(
+            info.id,
+            label=f"<{body}>",
+            id=info.id,
+            shape="box",
+            style="rounded,filled",
+            fillcolor=fill(info),
+            penwidth="2" if info.is_output else "1",
+            margin="0.1,0.05",
+            **{"class": f"tensor {info.kind}" + (" output" if info.is_output else "")},
+        )
+    for op in tr.ops:
+        name = f"<b>{escape(op.name)}</b>"
+        if op.options:
+            name += f'<br/><font point-size="8">{escape(option_text(op))}</font>'
+        rows = f'<tr><td bgcolor="#5d4037"><font color="white"><b>{op.step}</b></font></td><td>{name}</td></tr>'
+        g.node(
+            op.id,
+            label=f'<<table border="1" cellborder="0" cellspacing="0" cellpadding="3" style="rounded" '
+            f'bgcolor="{FILL["op"]}" color="#8d6e00">{rows}</table>>',
+            id=op.id,
+            shape="plain",
+            **{"class": f"op step-{op.step}"},
+        )
+
+    count = 0
+    for op in sorted(tr.ops, key=lambda o: -o.step):  # forward order reads best in the DOT text
+        for edge in op.inputs:
+            count += 1
+            attrs = {"id": f"e{count}", "class": f"input of-{op.id} from-{edge.source}"}
+            if not edge.needs_grad:
+                attrs["color"] = NO_GRAD_COLOUR
+                attrs["class"] += " nograd"
+            if edge.reduced_from is not None:
+                attrs.update(style="dashed", color=REDUCED_COLOUR, fontcolor=REDUCED_COLOUR, penwidth="1.5")
+                attrs["class"] += " reduced"
+            label = edge_label(tr, op, edge.position)
+            if label:
+                attrs["label"] = "<" + "<br/>".join(escape(part) for part in label.split("\n")) + ">"
+            g.edge(edge.source, op.id, **attrs)
+        count += 1
+        g.edge(op.id, op.output, id=f"e{count}", **{"class": f"output of-{op.id}"})
+
+    g.node("legend", label=_legend_label(), shape="plain", id="legend", **{"class": "legend"})
+    return g
+
+
+def _legend_label() -> str:
+    rows = "".join(
+        f'<tr><td bgcolor="{FILL[kind]}" border="1" width="14"> </td><td align="left">{escape(text)}</td></tr>'
+        for kind, text in LEGEND
+    )
+    notes = "".join(
+        f'<tr><td colspan="2" align="left"><font point-size="8">{escape(note)}</font></td></tr>'
+        for note in LEGEND_NOTES
+    )
+    return (
+        '<<table border="0" cellborder="0" cellspacing="2" cellpadding="1">'
+        f'<tr><td colspan="2" align="left"><b>legend</b></td></tr>{rows}{notes}</table>>'
+    )
+
+
+# ----------------------------------------------------------------------------- rendering and saving
+
+
+def dot_available() -> bool:
+    """True if Graphviz's ``dot`` program is on PATH."""
+    return shutil.which("dot") is not None
+
+
+def render_svg(graph: graphviz.Digraph) -> str:
+    """The SVG text of a Digraph, rendered by ``dot``."""
+    if not dot_available():
+        raise GraphvizNotFound(f"Graphviz's `dot` program is not on PATH, so no SVG can be made: {INSTALL_HINT}")
+    return graph.pipe(format="svg").decode("utf-8")
+
+
+FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot"}
+
+
+def save(t: Tensor, path: str | Path, params: Any = None) -> Path:
+    """Write the picture of ``t``'s graph; the suffix picks the format: .svg, .png, .pdf or .dot.
+
+    .dot (the Graphviz text) needs only the graphviz Python package. The others need
+    Graphviz's ``dot`` program; without it the .dot text is written next to ``path`` and
+    :class:`GraphvizNotFound` says how to get the picture. Replay uses the leaves'
+    current values (see :mod:`autograd.viz.trace`).
+    """
+    path = Path(path)
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ValueError(f"save: cannot tell the format from {path.name!r}; use one of {', '.join(FORMATS)}")
+    graph = draw(t, params)
+    if fmt == "dot":
+        path.write_text(graph.source, encoding="utf-8")
+        return path
+    if not dot_available():
+        dot_path = path.with_suffix(".dot")
+        dot_path.write_text(graph.source, encoding="utf-8")
+        raise GraphvizNotFound(
+            f"could not write {path}: Graphviz's `dot` program is not on PATH. The graph was "
+            f"saved as DOT text in {dot_path} instead. To get the picture, {INSTALL_HINT} and "
+            f"call save again, or render that file anywhere Graphviz runs: "
+            f"`dot -T{fmt} {dot_path} -o {path}`."
+        )
+    path.write_bytes(graph.pipe(format=fmt))
+    return path

@@ -1,0 +1,405 @@
+"""Replay a graph and record everything the pictures and the explanation show.
+
+``trace(loss)`` walks the graph behind ``loss`` and *replays* it: every op is run again
+with ``node.fn.apply`` on freshly recomputed inputs, starting from the leaves. That builds
+an identical, fresh graph, so all gradients can be asked for at once with
+``autograd.grad``, even after a plain ``loss.backward()`` freed the original graph and
+its intermediate tensors were garbage-collected. Nothing of the original graph changes,
+and no ``.grad`` is touched.
+
+Two consequences to keep in mind:
+
+* Replay uses the leaves' *current* values. After an optimizer step they differ from the
+  ones the original forward saw, and so do the pictured values and gradients.
+* An op that is random (a dropout mask, say) draws again when replayed.
+
+Besides each tensor's total gradient, the trace keeps every *contribution*: what each op
+sent to each input, after the engine's un-broadcasting. A tensor used twice receives two
+contributions, and its gradient is their sum (``TensorInfo.terms``).
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+
+from ..engine import grad as autograd_grad
+from ..engine import topological_order, unbroadcast
+from ..function import Context, enable_grad, is_tensor, no_grad
+from ..tensor import Tensor
+
+Shape = tuple[int, ...]
+
+# What a tensor node is, for its colour and legend.
+PARAMETER = "parameter"  # a leaf named by ``params`` (a model's weight)
+LEAF = "leaf"  # any other leaf with requires_grad=True
+CONSTANT = "constant"  # a leaf without requires_grad: data, targets, literal numbers
+INTERMEDIATE = "intermediate"  # made by an op
+KINDS = (PARAMETER, LEAF, CONSTANT, INTERMEDIATE)
+
+
+@dataclass
+class Term:
+    """One contribution to a tensor's gradient: what op ``op`` sent it, in backward step ``step``."""
+
+    op: str  # id of the op that sent it
+    step: int
+    arg_name: str  # as which argument of that op the tensor was used ("a", "b")
+    grad: np.ndarray  # after un-broadcasting: the tensor's own shape
+    raw_shape: Shape  # what the op's backward returned, before the engine summed it down
+
+
+@dataclass
+class TensorInfo:
+    """A tensor of the graph: a leaf, a constant, or the output of an op."""
+
+    id: str  # "t1", "t2", ... in forward order
+    name: str  # given name, parameter path, or the id
+    kind: str  # one of KINDS
+    shape: Shape
+    dtype: np.dtype
+    value: np.ndarray
+    grad: np.ndarray | None  # dL/d(this tensor) from autograd.grad; None if no gradient flows
+    requires_grad: bool
+    is_output: bool = False  # the tensor the trace started from (the loss)
+    producer: str | None = None  # id of the op that made it
+    terms: list[Term] = field(default_factory=list)  # contributions, in the order backward sends them
+
+    @property
+    def final_step(self) -> int:
+        """The backward step after which the gradient is complete (0: known from the start)."""
+        return max((term.step for term in self.terms), default=0)
+
+
+@dataclass
+class InputEdge:
+    """Argument ``position`` of op ``op`` is tensor ``source``."""
+
+    source: str  # tensor id
+    op: str  # op id
+    position: int
+    arg_name: str  # the name of forward's parameter ("a", "b", "x")
+    needs_grad: bool
+    reduced_from: Shape | None = None  # the engine summed a gradient of this shape down to the input's
+    term: Term | None = None  # the gradient sent along this edge in backward
+
+
+@dataclass
+class OpInfo:
+    """An op of the graph (a Context), with its backward step: 1 is the first op backward visits."""
+
+    id: str  # "op1", "op2", ... = "op" + step
+    step: int
+    name: str  # "MatMul"
+    rule: str  # first line of the op's docstring: the math
+    output: str  # id of the tensor it made
+    inputs: list[InputEdge]
+    options: dict[str, Any]  # the plain (non-tensor) arguments: {"axis": 0, "keepdims": False}
+    upstream: np.ndarray | None  # dL/d(output) when backward visits it; None if nothing reached it
+
+
+@dataclass
+class Trace:
+    """Everything :func:`trace` found: tensors in forward order, ops in backward order."""
+
+    output: str  # id of the traced tensor
+    tensors: dict[str, TensorInfo]
+    ops: list[OpInfo]
+    seeded_with_ones: bool  # the output is not a scalar: backward was seeded with ones
+
+    def tensor(self, tensor_id: str) -> TensorInfo:
+        return self.tensors[tensor_id]
+
+    def op(self, op_id: str) -> OpInfo:
+        return self.ops[int(op_id.removeprefix("op")) - 1]
+
+    def labels(self) -> dict[str, str]:
+        """How text refers to each tensor: its name, plus its id where two share a name."""
+        counts: dict[str, int] = {}
+        for info in self.tensors.values():
+            counts[info.name] = counts.get(info.name, 0) + 1
+        return {
+            tid: info.name if counts[info.name] == 1 or info.name == tid else f"{info.name} ({tid})"
+            for tid, info in self.tensors.items()
+        }
+
+    def uses(self, tensor_id: str) -> list[InputEdge]:
+        """Every edge that feeds this tensor into an op."""
+        return [edge for op in self.ops for edge in op.inputs if edge.source == tensor_id]
+
+
+# ----------------------------------------------------------------------------- params
+
+
+def parameter_names(params: Any) -> dict[Tensor, str]:
+    """``{tensor: dotted name}`` from a Module (``named_parameters()``) or a ``{name: tensor}`` mapping."""
+    if params is None:
+        return {}
+    if hasattr(params, "named_parameters"):
+        pairs: Iterable[tuple[str, Any]] = params.named_parameters()
+    elif isinstance(params, Mapping):
+        pairs = params.items()
+    else:
+        raise TypeError(
+            f"params must be a module with named_parameters() or a mapping name -> Tensor, "
+            f"not {type(params).__name__}"
+        )
+    names: dict[Tensor, str] = {}
+    for name, tensor in pairs:
+        if not is_tensor(tensor):
+            raise TypeError(f"params[{name!r}] is a {type(tensor).__name__}, not a Tensor")
+        names.setdefault(tensor, str(name))
+    return names
+
+
+# ----------------------------------------------------------------------------- replay
+
+
+def trace(output: Tensor, params: Any = None) -> Trace:
+    """Replay the graph behind ``output`` and gather values and gradients of every tensor in it.
+
+    ``params`` names parameters: a Module (``named_parameters()``) or ``{name: Tensor}``.
+    A tensor is labelled by its ``params`` name, else its ``.name``, else its id ("t3").
+    Replay uses the leaves' current values (see the module docstring). If ``output`` is not
+    a scalar, backward is seeded with ones, as ``output.backward(grad=ones)`` would be.
+    """
+    if not is_tensor(output):
+        raise TypeError(f"trace: expected a Tensor, got {type(output).__name__}")
+    names = parameter_names(params)
+    if output.grad_fn is None:  # a lone leaf: nothing to replay
+        info = _leaf_info("t1", output, names)
+        info.is_output = True
+        info.grad = np.ones_like(output.data) if output.requires_grad else None
+        return Trace("t1", {"t1": info}, [], output.size != 1)
+
+    order = topological_order([output.grad_fn])  # backward's visiting order
+    forward = list(reversed(order))  # every node after the nodes that made its inputs
+
+    # 1. Replay the forward pass, numbering tensors as they appear.
+    tensors: dict[str, TensorInfo] = {}
+    fresh: dict[str, Tensor] = {}  # tensor id -> the replayed (or leaf) tensor
+    leaf_ids: dict[Tensor, str] = {}  # leaf tensor -> its id
+    node_ids: dict[Context, str] = {}  # original node -> id of the tensor it made
+    fresh_nodes: dict[Context, Context] = {}  # original node -> its replayed twin
+
+    def new_id() -> str:
+        return f"t{len(tensors) + 1}"
+
+    with enable_grad():
+        for node in forward:
+            args = []
+            for source in node.inputs:
+                if type(source) is Context:
+                    args.append(fresh[node_ids[source]])
+                    continue
+                if is_tensor(source) and source not in leaf_ids:
+                    leaf_ids[source] = tid = new_id()
+                    tensors[tid] = _leaf_info(tid, source, names)
+                    fresh[tid] = source
+                args.append(source)  # leaves and plain values are passed as they are
+            out = node.fn.apply(*args)
+            tid = node_ids[node] = new_id()
+            original = node.out_ref()
+            tensors[tid] = TensorInfo(
+                id=tid,
+                name=_name(original, names, tid),
+                kind=INTERMEDIATE,
+                shape=out.shape,
+                dtype=out.dtype,
+                value=out.data,
+                grad=None,
+                requires_grad=True,
+            )
+            fresh[tid] = out
+            if out.grad_fn is None:
+                raise RuntimeError(
+                    f"trace: replaying {node.name} recorded no graph: none of its inputs requires "
+                    "grad any more (was requires_grad_(False) called on a leaf after the forward?)"
+                )
+            fresh_nodes[node] = out.grad_fn
+
+    root_id = node_ids[output.grad_fn]
+    root = fresh[root_id]
+    tensors[root_id].is_output = True
+    tensors[root_id].name = _name(output, names, root_id)
+
+    # 2. Every gradient at once, from the engine itself.
+    wanted = [tid for tid, t in fresh.items() if t.requires_grad]
+    seed = np.ones_like(root.data) if root.size != 1 else None
+    grads = autograd_grad(root, [fresh[tid] for tid in wanted], grad_outputs=seed, retain_graph=True, allow_unused=True)
+    for tid, g in zip(wanted, grads):
+        tensors[tid].grad = None if g is None else g.data
+
+    # 3. Op by op, in backward order: what it received and what it sent to each input.
+    ops: list[OpInfo] = []
+    for step, node in enumerate(order, start=1):
+        op_id = f"op{step}"
+        out_id = node_ids[node]
+        tensors[out_id].producer = op_id
+        upstream = tensors[out_id].grad
+        arg_names = _arg_names(node.fn, len(node.inputs))
+        edges, options = [], {}
+        for position, (source, arg_name, needed) in enumerate(zip(node.inputs, arg_names, _needs(node))):
+            if type(source) is Context:
+                edges.append(InputEdge(node_ids[source], op_id, position, arg_name, needed))
+            elif is_tensor(source):
+                edges.append(InputEdge(leaf_ids[source], op_id, position, arg_name, needed))
+            else:
+                options[arg_name] = source
+        ops.append(OpInfo(op_id, step, node.name, _rule(node.fn), out_id, edges, options, upstream))
+        if upstream is not None:
+            _record_terms(fresh_nodes[node], upstream, ops[-1], tensors, fresh)
+    return Trace(root_id, tensors, ops, root.size != 1)
+
+
+def _record_terms(
+    node: Context, upstream: np.ndarray, op: OpInfo, tensors: dict[str, TensorInfo], fresh: dict[str, Tensor]
+) -> None:
+    """Run one replayed node's backward, as the engine does, and note what each input receives."""
+    with no_grad():
+        sent = node.fn.backward(node, Tensor._make(upstream))
+    if type(sent) is not tuple:
+        sent = (sent,)
+    by_position = {edge.position: edge for edge in op.inputs}
+    for position, g in enumerate(sent):
+        edge = by_position.get(position)
+        if g is None or edge is None or not edge.needs_grad:
+            continue
+        target = fresh[edge.source]
+        raw_shape = g.shape
+        if g.shape != target.shape:  # the engine sums it back here (engine.unbroadcast)
+            with no_grad():
+                g = unbroadcast(g, target.shape, node)
+            edge.reduced_from = raw_shape
+        if g.dtype != target.dtype:
+            g = g.astype(target.dtype)
+        edge.term = Term(op.id, op.step, edge.arg_name, g.data, raw_shape)
+        tensors[edge.source].terms.append(edge.term)
+
+
+def _leaf_info(tid: str, tensor: Tensor, names: dict[Tensor, str]) -> TensorInfo:
+    if tensor in names:
+        kind = PARAMETER
+    elif tensor.requires_grad:
+        kind = LEAF
+    else:
+        kind = CONSTANT
+    return TensorInfo(
+        id=tid,
+        name=_name(tensor, names, tid),
+        kind=kind,
+        shape=tensor.shape,
+        dtype=tensor.dtype,
+        value=tensor.data,
+        grad=None,
+        requires_grad=tensor.requires_grad,
+    )
+
+
+def _name(tensor: Tensor | None, names: dict[Tensor, str], fallback: str) -> str:
+    """The parameter path if ``params`` names it, else the tensor's own name, else ``fallback``.
+
+    Unprintable characters (newlines, terminal escape codes) are shown as ``\\x1b`` etc.
+    """
+    if tensor is None:
+        return fallback
+    name = names.get(tensor) or tensor.name
+    if not name:
+        return fallback
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in str(name))
+
+
+def _needs(node: Context) -> tuple[bool, ...]:
+    """``needs_input_grad`` padded to one flag per input."""
+    needs = tuple(node.needs_input_grad)
+    return needs + (False,) * (len(node.inputs) - len(needs))
+
+
+def _arg_names(fn: type, count: int) -> list[str]:
+    """The names of ``fn.forward``'s arguments after ``ctx``: ["a", "b"]; ``*xs`` gives xs0, xs1, ..."""
+    names: list[str] = []
+    try:
+        parameters = list(inspect.signature(fn.forward).parameters.values())[1:]
+    except (TypeError, ValueError):
+        parameters = []
+    for p in parameters:
+        if p.kind is inspect.Parameter.VAR_POSITIONAL:
+            names += [f"{p.name}{i}" for i in range(count - len(names))]
+            break
+        names.append(p.name)
+    names += [f"arg{i}" for i in range(len(names), count)]
+    return names[:count]
+
+
+def _rule(fn: type) -> str:
+    """The math an op states in the first line of its docstring (``c = a * b;  dc/da = b, ...``)."""
+    doc = inspect.getdoc(fn) or ""
+    return doc.strip().splitlines()[0] if doc.strip() else f"{fn.__name__} (no docstring)"
+
+
+# ----------------------------------------------------------------------------- summaries
+
+SMALL = 6  # arrays with at most this many elements are shown in full
+
+
+def number(value: float) -> str:
+    """A number in 4 significant digits: 0.1235, -3, 1.5e-07."""
+    return f"{value + 0.0:.4g}"  # + 0.0 turns -0.0 into 0.0
+
+
+def summarize(array: np.ndarray | None, small: int = SMALL) -> str:
+    """Short text for an array: every element if it is small, else min/max/mean/norm and NaN/Inf counts."""
+    if array is None:
+        return "none"
+    a = np.asarray(array)
+    if a.size == 0:
+        return "empty"
+    if a.dtype.kind not in "biuf":
+        return f"<{a.dtype}>"
+    if a.size <= small:
+        return np.array2string(
+            a, separator=", ", max_line_width=10_000, formatter={"float_kind": number}
+        ).replace("\n", "")
+    f = a.astype(np.float64)
+    finite = f[np.isfinite(f)]
+    parts = []
+    if finite.size:
+        parts += [
+            f"min {number(finite.min())}",
+            f"max {number(finite.max())}",
+            f"mean {number(finite.mean())}",
+            f"norm {number(float(np.linalg.norm(finite)))}",
+        ]
+    nans, infs = int(np.isnan(f).sum()), int(np.isinf(f).sum())
+    if nans:
+        parts.append(f"NaN x{nans}")
+    if infs:
+        parts.append(f"Inf x{infs}")
+    return "  ".join(parts)
+
+
+def summed_axes(raw_shape: Shape, shape: Shape) -> tuple[int, ...]:
+    """The axes (of ``raw_shape``) that un-broadcasting sums to get ``shape``: as engine.unbroadcast."""
+    lead = len(raw_shape) - len(shape)
+    stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and raw_shape[lead + i] != 1)
+    return tuple(range(lead)) + stretched
+
+
+def has_nonfinite(array: np.ndarray | None) -> bool:
+    """True if the array holds a NaN or an infinity."""
+    return array is not None and np.asarray(array).dtype.kind == "f" and not bool(np.isfinite(array).all())
+
+
+def full_text(array: np.ndarray | None, limit: int = 10_000) -> str:
+    """Every element (up to ``limit`` elements; numpy elides the middle of bigger arrays)."""
+    if array is None:
+        return "none"
+    return np.array2string(np.asarray(array), separator=", ", threshold=limit, precision=8, max_line_width=100)
+
+
+def shape_text(shape: Shape) -> str:
+    """(64, 100); a scalar is ()."""
+    return str(tuple(shape))
