@@ -25,8 +25,8 @@ def gradcheck(
 ) -> bool:
     """True if autograd's gradients of ``fn`` match central differences, else AssertionError.
 
-    ``fn`` may return a tensor of any shape: it is reduced to ``sum(fn(*inputs) * v)`` with a
-    fixed random ``v``, so every output element takes part. Inputs that require grad are
+    ``fn`` may return a tensor of any shape: a non-scalar is reduced to ``sum(fn(*inputs) * v)``
+    with a fixed random ``v``, so every output element takes part. Inputs that require grad are
     checked, element by element; they should be float64 (float32 rounding swamps the slope).
     The error names the input and the index that disagree.
     """
@@ -40,7 +40,8 @@ def gradcheck(
                 "is larger than the differences being measured"
             )
     out = fn(*inputs)
-    weights = np.random.default_rng(seed).standard_normal(out.shape)
+    # A scalar output is checked as it is; any other is weighted by fixed random numbers.
+    weights = np.ones(out.shape) if out.size == 1 else np.random.default_rng(seed).standard_normal(out.shape)
 
     def scalar(*args: Tensor) -> float:  # fn may itself call autograd, so grad mode stays on
         return float(np.sum(fn(*args).data * weights))
@@ -60,6 +61,6 @@ def gradcheck(
             if not abs(numeric - expected[index]) <= atol + rtol * abs(numeric):
                 raise AssertionError(
                     f"gradcheck: gradient of input {i} (shape {x.shape}) at index {index} is "
-                    f"{expected[index]!r} by autograd but {numeric!r} by central differences"
+                    f"{float(expected[index]):.6g} by autograd but {numeric:.6g} by central differences"
                 )
     return True
