@@ -71,7 +71,7 @@ def train(args: argparse.Namespace) -> dict[str, list[float]]:
             loss_value, accuracy = evaluate(model, loss_fn, x, y)
             history[f"{name}_loss"].append(loss_value)
             history[f"{name}_acc"].append(accuracy)
-        bar.set_postfix(loss=f"{history['train_loss'][-1]:.4f}", test_acc=f"{history['test_acc'][-1]:.4f}")
+        bar.set_postfix(train_loss=f"{history['train_loss'][-1]:.4f}", test_acc=f"{history['test_acc'][-1]:.4f}")
         if not args.quiet and bar.disable:  # no bar (not a terminal): one line per epoch instead
             print(
                 f"epoch {epoch:3d}  train loss {history['train_loss'][-1]:.4f}  "

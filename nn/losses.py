@@ -53,9 +53,11 @@ def cross_entropy(logits: Tensor, labels: Any, reduction: str = "mean") -> Tenso
         raise ValueError(
             f"cross_entropy: logits must be (N, C) and labels (N,); got {logits.shape} and {labels.shape}"
         )
+    if labels.size == 0:
+        raise ValueError("cross_entropy: the batch is empty (no rows in logits); there is no loss to take")
     if labels.dtype.kind not in "iu":
         raise TypeError(f"cross_entropy: labels must be integer class indices, got dtype {labels.dtype}")
-    if labels.size and (labels.min() < 0 or labels.max() >= logits.shape[1]):
+    if (labels.min() < 0 or labels.max() >= logits.shape[1]):
         raise ValueError(
             f"cross_entropy: labels must lie in [0, {logits.shape[1]}), got {labels.min()}..{labels.max()}"
         )

@@ -26,11 +26,11 @@ class Module:
 
     training: bool = True
 
-    def forward(self, *args: Any) -> Tensor:
+    def forward(self, *args: Any, **kwargs: Any) -> Tensor:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
-    def __call__(self, *args: Any) -> Tensor:
-        return self.forward(*args)
+    def __call__(self, *args: Any, **kwargs: Any) -> Tensor:
+        return self.forward(*args, **kwargs)
 
     # ------------------------------------------------------------------ the tree
 
