@@ -47,6 +47,7 @@ def save(state: Mapping[str, Any], path: str | os.PathLike[str]) -> None:
             np.savez(f, **arrays)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes it owner-only; a checkpoint is an ordinary file
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
@@ -60,9 +61,13 @@ def load(path: str | os.PathLike[str]) -> dict[str, Any]:
     holding pickled objects, which are refused rather than run).
     """
     try:
-        with np.load(path, allow_pickle=False) as f:
-            flat = {name: f[name] for name in f.files}
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as err:
+        archive = np.load(path, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):  # a lone .npy array
+            raise ValueError("it holds a single array, not a .npz archive written by nn.save")
+        with archive:
+            flat = {name: archive[name] for name in archive.files}
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError, NotImplementedError) as err:
+        # NotImplementedError: zipfile's answer to a corrupted compression field
         raise ValueError(f"load: {os.fspath(path)!r} is not a valid checkpoint: {err}") from err
     state: dict[str, Any] = {}
     for name, array in flat.items():

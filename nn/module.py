@@ -48,11 +48,18 @@ class Module:
         """The direct submodules, in assignment order."""
         return ((name, value) for name, value in self._members() if isinstance(value, Module))
 
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """This module and every submodule below it, with dotted paths ("" for this one)."""
-        yield prefix, self
-        for name, child in self.named_children():
-            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+    def named_modules(self) -> Iterator[tuple[str, Module]]:
+        """This module and every submodule below it, each once, with dotted paths ("" for this one)."""
+        seen: set[Module] = set()
+        stack: list[tuple[str, Module]] = [("", self)]
+        while stack:
+            path, module = stack.pop()
+            if module in seen:
+                continue
+            seen.add(module)
+            yield path, module
+            children = [(f"{path}.{name}" if path else name, child) for name, child in module.named_children()]
+            stack.extend(reversed(children))
 
     def modules(self) -> list[Module]:
         return [module for _, module in self.named_modules()]

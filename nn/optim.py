@@ -41,8 +41,9 @@ class Optimizer:
         self.state: dict[Tensor, dict[str, Any]] = {}
 
     def _check(self, group: dict[str, Any]) -> None:
-        if group["lr"] < 0:
-            raise ValueError(f"{type(self).__name__}: lr must be >= 0, got {group['lr']}")
+        for option in ("lr", "momentum", "dampening", "weight_decay", "eps"):
+            if option in group and group[option] < 0:
+                raise ValueError(f"{type(self).__name__}: {option} must be >= 0, got {group[option]}")
 
     def zero_grad(self) -> None:
         """Forget every parameter's gradient (set it to None, as PyTorch does by default)."""
@@ -92,7 +93,7 @@ class Optimizer:
                 raise ValueError(f"load_state_dict: group {g} has a different number of parameters; nothing loaded")
             new_options.append({k: _plain(v, self.defaults[k]) for k, v in saved.items() if k != "params"})
         new_state = {}
-        for key, s in state_dict["state"].items():
+        for key, s in state_dict.get("state", {}).items():  # a file drops an empty state
             i = int(key)
             if not 0 <= i < len(params):
                 raise ValueError(f"load_state_dict: state for parameter {i}, but there are {len(params)}; nothing loaded")
@@ -102,7 +103,8 @@ class Optimizer:
                         f"load_state_dict: state {name!r} of parameter {i} has shape {value.shape}, "
                         f"the parameter {params[i].shape}; nothing loaded"
                     )
-            new_state[params[i]] = {k: (np.array(v) if np.ndim(v) else _plain(v, 0)) for k, v in s.items()}
+            # "step" is a count; everything else is a buffer updated in place, so stays an array
+            new_state[params[i]] = {k: (int(v) if k == "step" else np.array(v)) for k, v in s.items()}
         for group, options in zip(self.param_groups, new_options):
             group.update(options)
         self.state = new_state
