@@ -102,32 +102,8 @@ def backward(
                 owner = node.retained()
                 if owner is not None:
                     retained.append((owner, grad))
-            input_grads = node.fn.backward(node, grad)
-            if type(input_grads) is not tuple:
-                input_grads = (input_grads,)
-            if anomaly:
-                for g in input_grads:
-                    if g is not None:
-                        check_finite(g.data, node, "backward")
-            if len(input_grads) != len(node.inputs):
-                raise RuntimeError(
-                    f"{node.name}.backward returned {len(input_grads)} gradient(s) for "
-                    f"{len(node.inputs)} forward argument(s); return one per argument (None "
-                    "for arguments that take no gradient)"
-                )
-            for source, input_grad, needed in zip(node.inputs, input_grads, node.needs_input_grad):
-                if input_grad is None or not needed:
-                    continue
-                if not is_tensor(input_grad):  # a Function may return a plain array
-                    input_grad = as_tensor(input_grad, op=f"{node.name}.backward")
-                if input_grad.shape != source.shape:  # broadcast in forward: sum it back
-                    input_grad = unbroadcast(input_grad, source.shape, node)
-                if input_grad.dtype != source.dtype:  # e.g. float32 input, float64 operand
-                    input_grad = input_grad.astype(source.dtype)
-                if type(source) is Context:
-                    _add_to(pending, source, input_grad)
-                else:
-                    _add_to(leaf_grads, source, input_grad)
+            for source, input_grad, _ in input_grads(node, grad, anomaly):
+                _add_to(pending if type(source) is Context else leaf_grads, source, input_grad)
             visited.append(node)
 
         # Every node succeeded: only now free the graph and write the gradients.
@@ -151,6 +127,39 @@ def backward(
         for tensor, grad in updates:
             tensor.grad = grad
     return None
+
+
+def input_grads(node: Context, grad: Tensor, anomaly: bool = False) -> list[tuple[object, Tensor, tuple[int, ...]]]:
+    """One step of the chain rule: the gradient ``node`` sends to each input that needs one.
+
+    Calls the op's backward with dL/d(output) and returns (input, dL/d(input), shape as
+    backward returned it) for each input that needs a gradient: summed back to the input's
+    shape if forward broadcast it, and cast to its dtype.
+    """
+    results = node.fn.backward(node, grad)
+    if type(results) is not tuple:
+        results = (results,)
+    if len(results) != len(node.inputs):
+        raise RuntimeError(
+            f"{node.name}.backward returned {len(results)} gradient(s) for "
+            f"{len(node.inputs)} forward argument(s); return one per argument (None "
+            "for arguments that take no gradient)"
+        )
+    sent = []
+    for source, input_grad, needed in zip(node.inputs, results, node.needs_input_grad):
+        if input_grad is None or not needed:
+            continue
+        if not is_tensor(input_grad):  # a Function may return a plain array
+            input_grad = as_tensor(input_grad, op=f"{node.name}.backward")
+        if anomaly:
+            check_finite(input_grad.data, node, "backward")
+        raw_shape = input_grad.shape
+        if raw_shape != source.shape:  # broadcast in forward: sum it back
+            input_grad = unbroadcast(input_grad, source.shape, node)
+        if input_grad.dtype != source.dtype:  # e.g. float32 input, float64 operand
+            input_grad = input_grad.astype(source.dtype)
+        sent.append((source, input_grad, raw_shape))
+    return sent
 
 
 def _borrowed(array: object, owned: set[int]) -> bool:

@@ -15,6 +15,6 @@ without either. Values and gradients are recomputed from the leaves' current val
 from .dot import GraphvizNotFound, draw, save
 from .explain import explain
 from .page import page
-from .trace import Trace, trace
+from .replay import Trace, trace
 
 __all__ = ["GraphvizNotFound", "Trace", "draw", "explain", "page", "save", "trace"]

@@ -17,14 +17,17 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .trace import (
+from .replay import (
     CONSTANT,
     INTERMEDIATE,
     LEAF,
     PARAMETER,
+    InputEdge,
     OpInfo,
     TensorInfo,
     Trace,
+    describe,
+    has_nonfinite,
     shape_text,
     summarize,
     trace,
@@ -55,19 +58,22 @@ LEGEND_NOTES = [
     "numbered op: n-th visited by backward",
     "dashed red: grad summed to a smaller shape",
     "grey arrow: no gradient flows",
+    "red border: NaN or Inf inside",
 ]
 REDUCED_COLOUR = "#c62828"
+NONFINITE_COLOUR = "#d50000"
 NO_GRAD_COLOUR = "#b0b0b0"
 FONT = "Helvetica"
 
 INSTALL_HINT = (
-    "install Graphviz's dot program (Debian/Ubuntu: `sudo apt-get install graphviz`, "
-    "macOS: `brew install graphviz`, conda: `conda install -c conda-forge graphviz`)"
+    "`pip install pygraphviz` (its wheels bring Graphviz with them) or install Graphviz's dot "
+    "program (Debian/Ubuntu: `sudo apt-get install graphviz`, macOS: `brew install graphviz`, "
+    "conda: `conda install -c conda-forge graphviz`)"
 )
 
 
 class GraphvizNotFound(RuntimeError):
-    """Graphviz's ``dot`` program is not on PATH, so no picture can be rendered."""
+    """No Graphviz renderer (``dot`` on PATH or pygraphviz), so no picture can be rendered."""
 
 
 # ----------------------------------------------------------------------------- text of the nodes
@@ -82,6 +88,16 @@ def escape(text: str) -> str:
     """
     text = "".join(" " if ord(ch) < 32 or ord(ch) == 127 else ch for ch in str(text))
     return html.escape(text, quote=True).replace("&#x27;", "'").replace("\\", "\\\\")
+
+
+def tensor_classes(info: TensorInfo) -> str:
+    """The SVG classes of a tensor's node: "tensor leaf", "tensor intermediate output nonfinite"."""
+    classes = f"tensor {info.kind}"
+    if info.is_output:
+        classes += " output"
+    if border(info) == NONFINITE_COLOUR:
+        classes += " nonfinite"
+    return classes
 
 
 def fill(info: TensorInfo) -> str:
@@ -100,19 +116,23 @@ def tensor_lines(info: TensorInfo) -> list[str]:
 
 def option_text(op: OpInfo, width: int = 40) -> str:
     """The op's plain arguments, shortened: ``axis=1, keepdims=False``."""
-    text = ", ".join(f"{key}={value!r}" for key, value in op.options.items())
+    text = ", ".join(f"{key}={describe(value)}" for key, value in op.options.items())
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
-def edge_label(tr: Trace, op: OpInfo, position: int) -> str:
+def edge_label(tr: Trace, op: OpInfo, edge: InputEdge) -> list[str]:
     """What an input arrow says: the argument's name when the op has several, and any sum."""
-    edge = next(e for e in op.inputs if e.position == position)
     parts = []
     if len(op.inputs) > 1:
         parts.append(edge.arg_name)
     if edge.reduced_from is not None:
         parts.append(f"sum to {shape_text(tr.tensor(edge.source).shape)}")
-    return "\n".join(parts)
+    return parts
+
+
+def border(info: TensorInfo) -> str:
+    """Red around a tensor whose value or grad holds a NaN or an Inf, else grey."""
+    return NONFINITE_COLOUR if has_nonfinite(info.value) or has_nonfinite(info.grad) else "#555555"
 
 
 # ----------------------------------------------------------------------------- the Digraph
@@ -135,7 +155,7 @@ def draw(t: Tensor, params: Any = None) -> graphviz.Digraph:
 
     ``params``: a Module (``named_parameters()``) or ``{name: Tensor}`` to label parameters.
     Values and grads come from replaying the graph with the leaves' *current* values
-    (see :mod:`autograd.viz.trace`), so they are there even after ``loss.backward()``.
+    (see :mod:`autograd.viz.replay`), so they are there even after ``loss.backward()``.
     """
     return to_digraph(trace(t, params))
 
@@ -143,7 +163,7 @@ def draw(t: Tensor, params: Any = None) -> graphviz.Digraph:
 def to_digraph(tr: Trace) -> graphviz.Digraph:
     """Build the Digraph of a trace: node ids are the trace's ids (t1.., op1..)."""
     graphviz = _graphviz()
-    g = graphviz.Digraph("autograd", comment="autograd graph")
+    g = graphviz.Digraph("autograd")
     g.attr(rankdir="TB", nodesep="0.25", ranksep="0.3", fontname=FONT, bgcolor="white")
     g.attr("node", fontname=FONT, fontsize="10")
     g.attr("edge", fontname=FONT, fontsize="9", arrowsize="0.7")
@@ -160,9 +180,10 @@ def to_digraph(tr: Trace) -> graphviz.Digraph:
             shape="box",
             style="rounded,filled",
             fillcolor=fill(info),
-            penwidth="2" if info.is_output else "1",
+            color=border(info),
+            penwidth="2" if info.is_output or border(info) == NONFINITE_COLOUR else "1",
             margin="0.1,0.05",
-            **{"class": f"tensor {info.kind}" + (" output" if info.is_output else "")},
+            **{"class": tensor_classes(info)},
         )
     for op in tr.ops:
         name = f"<b>{escape(op.name)}</b>"
@@ -189,9 +210,9 @@ def to_digraph(tr: Trace) -> graphviz.Digraph:
             if edge.reduced_from is not None:
                 attrs.update(style="dashed", color=REDUCED_COLOUR, fontcolor=REDUCED_COLOUR, penwidth="1.5")
                 attrs["class"] += " reduced"
-            label = edge_label(tr, op, edge.position)
+            label = edge_label(tr, op, edge)
             if label:
-                attrs["label"] = "<" + "<br/>".join(escape(part) for part in label.split("\n")) + ">"
+                attrs["label"] = "<" + "<br/>".join(escape(part) for part in label) + ">"
             g.edge(edge.source, op.id, **attrs)
         count += 1
         g.edge(op.id, op.output, id=f"e{count}", **{"class": f"output of-{op.id}"})
@@ -219,15 +240,34 @@ def _legend_label() -> str:
 
 
 def dot_available() -> bool:
-    """True if Graphviz's ``dot`` program is on PATH."""
-    return shutil.which("dot") is not None
+    """True if a Graphviz renderer is here: the ``dot`` program on PATH, or pygraphviz."""
+    return shutil.which("dot") is not None or _pygraphviz() is not None
+
+
+def _pygraphviz() -> Any:
+    """pygraphviz, whose wheels bundle Graphviz itself (``pip install pygraphviz``), or None."""
+    try:
+        import pygraphviz
+    except ImportError:
+        return None
+    return pygraphviz
+
+
+def render(source: str, fmt: str) -> bytes:
+    """Render DOT text to ``fmt`` (svg, png, pdf): with ``dot`` if on PATH, else pygraphviz."""
+    if shutil.which("dot") is not None:
+        import graphviz
+
+        return graphviz.Source(source).pipe(format=fmt)
+    pygraphviz = _pygraphviz()
+    if pygraphviz is not None:
+        return pygraphviz.AGraph(string=source).draw(format=fmt, prog="dot")
+    raise GraphvizNotFound(f"no Graphviz renderer here, so no {fmt} can be made: {INSTALL_HINT}")
 
 
 def render_svg(graph: graphviz.Digraph) -> str:
-    """The SVG text of a Digraph, rendered by ``dot``."""
-    if not dot_available():
-        raise GraphvizNotFound(f"Graphviz's `dot` program is not on PATH, so no SVG can be made: {INSTALL_HINT}")
-    return graph.pipe(format="svg").decode("utf-8")
+    """The SVG text of a Digraph."""
+    return render(graph.source, "svg").decode("utf-8")
 
 
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot"}
@@ -236,10 +276,11 @@ FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot"}
 def save(t: Tensor, path: str | Path, params: Any = None) -> Path:
     """Write the picture of ``t``'s graph; the suffix picks the format: .svg, .png, .pdf or .dot.
 
-    .dot (the Graphviz text) needs only the graphviz Python package. The others need
-    Graphviz's ``dot`` program; without it the .dot text is written next to ``path`` and
-    :class:`GraphvizNotFound` says how to get the picture. Replay uses the leaves'
-    current values (see :mod:`autograd.viz.trace`).
+    .dot (the Graphviz text) needs only the graphviz Python package. The others need a
+    renderer: Graphviz's ``dot`` program, or pygraphviz (``pip install pygraphviz``, which
+    brings Graphviz with it). Without either, the .dot text is written next to ``path`` and
+    :class:`GraphvizNotFound` says how to get the picture. Replay uses the leaves' current
+    values (see :mod:`autograd.viz.replay`).
     """
     path = Path(path)
     fmt = FORMATS.get(path.suffix.lower())
@@ -253,10 +294,11 @@ def save(t: Tensor, path: str | Path, params: Any = None) -> Path:
         dot_path = path.with_suffix(".dot")
         dot_path.write_text(graph.source, encoding="utf-8")
         raise GraphvizNotFound(
-            f"could not write {path}: Graphviz's `dot` program is not on PATH. The graph was "
-            f"saved as DOT text in {dot_path} instead. To get the picture, {INSTALL_HINT} and "
-            f"call save again, or render that file anywhere Graphviz runs: "
-            f"`dot -T{fmt} {dot_path} -o {path}`."
+            f"could not write {path}: no Graphviz renderer here (neither the `dot` program "
+            f"nor pygraphviz). The graph was saved as DOT text in {dot_path} instead. To get "
+            f"the picture, `pip install pygraphviz` (it brings Graphviz with it) or "
+            f"{INSTALL_HINT}, and call save again; or render that file anywhere Graphviz "
+            f"runs: `dot -T{fmt} {dot_path} -o {path}`."
         )
-    path.write_bytes(graph.pipe(format=fmt))
+    path.write_bytes(render(graph.source, fmt))
     return path

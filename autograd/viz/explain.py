@@ -13,11 +13,12 @@ term. The last entry lists each leaf's gradient.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
-from .trace import CONSTANT, OpInfo, TensorInfo, Trace, shape_text, summarize, summed_axes, trace
+from .replay import CONSTANT, OpInfo, TensorInfo, Trace, describe, shape_text, summarize, summed_axes, trace
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
@@ -47,6 +48,12 @@ def entries(tr: Trace) -> list[Entry]:
             "gradient of its output into gradients for its inputs by its local rule (chain rule).",
         ],
     )
+    if not root.requires_grad:
+        start.title = f"{names[root.id]} does not require grad: there is no backward pass"
+        start.lines = [
+            "No input of the ops that made it has requires_grad=True, or it was made under no_grad().",
+        ]
+        return [start]
     steps = [_op_entry(tr, op, names) for op in tr.ops]
     return [start, *steps, _leaf_entry(tr, names)]
 
@@ -54,7 +61,7 @@ def entries(tr: Trace) -> list[Entry]:
 def _op_entry(tr: Trace, op: OpInfo, names: dict[str, str]) -> Entry:
     out = tr.tensor(op.output)
     args = ", ".join(f"{e.arg_name}={names[e.source]}" for e in op.inputs)
-    options = "".join(f", {key}={value!r}" for key, value in op.options.items())
+    options = "".join(f", {key}={describe(value)}" for key, value in op.options.items())
     title = f"step {op.step} of {len(tr.ops)}: {op.name}({args}{options}) -> {names[out.id]}"
     lines = [f"rule      {op.rule}"]
     if op.upstream is None:
@@ -76,7 +83,7 @@ def _op_entry(tr: Trace, op: OpInfo, names: dict[str, str]) -> Entry:
         if edge.reduced_from is not None:
             axes = summed_axes(edge.reduced_from, target.shape)
             lines.append(
-                f"{head}: {shape_text(edge.reduced_from)} summed over axis {_axes_text(axes)} "
+                f"{head}: {shape_text(edge.reduced_from)} summed over {_axes_text(axes)} "
                 f"-> {shape_text(target.shape)} (un-broadcast){note}"
             )
             lines.append(f"    = {summarize(term.grad)}")
@@ -92,17 +99,18 @@ def _received(tr: Trace, info: TensorInfo, names: dict[str, str], head: str) -> 
     lines = [f"{head} {shape_text(info.shape)} is the sum of {len(info.terms)} contributions:"]
     for i, term in enumerate(info.terms):
         sign = " " if i == 0 else "+"
-        lines.append(f"  {sign} from step {term.step} ({tr.op(term.op).name}, as {term.arg_name}): {summarize(term.grad)}")
+        source = f"from step {term.step} ({tr.op(term.op).name}, as {term.arg_name})"
+        lines.append(f"  {sign} {source}: {summarize(term.grad)}")
     lines.append(f"  = {summarize(info.grad)}")
     return lines
 
 
 def _leaf_entry(tr: Trace, names: dict[str, str]) -> Entry:
-    leaves = [t for t in tr.tensors.values() if t.producer is None and t.requires_grad and not t.is_output]
+    leaves = [t for t in tr.tensors.values() if t.producer is None and t.requires_grad]
     lines = []
     for leaf in leaves:
         if leaf.grad is None:
-            lines.append(f"{names[leaf.id]} {shape_text(leaf.shape)}: no gradient (not used in the loss)")
+            lines.append(f"{names[leaf.id]} {shape_text(leaf.shape)}: no gradient reached it")
         else:
             lines += _received(tr, leaf, names, f"d{_loss(tr, names)}/d{names[leaf.id]}")
     if not lines:
@@ -115,7 +123,8 @@ def _loss(tr: Trace, names: dict[str, str]) -> str:
 
 
 def _axes_text(axes: tuple[int, ...]) -> str:
-    return str(axes[0]) if len(axes) == 1 else str(axes)
+    """axis 0, or axes (0, 2)."""
+    return f"axis {axes[0]}" if len(axes) == 1 else f"axes {axes}"
 
 
 def _why_no_grad(info: TensorInfo) -> str:
@@ -135,6 +144,7 @@ def use_color(color: bool | None = None, stream: IO[str] | None = None) -> bool:
     return bool(getattr(stream, "isatty", lambda: False)())
 
 
+NONFINITE = re.compile(r"\b(nan|inf)\b", re.IGNORECASE)  # as summaries and numpy print them
 BOLD, DIM, CYAN, RED, RESET = "\033[1m", "\033[2m", "\033[36m", "\033[31m", "\033[0m"
 
 
@@ -150,7 +160,7 @@ def render(steps: list[Entry], color: bool = False) -> str:
         for line in entry.lines:
             if line.startswith("rule"):
                 line = paint(line, DIM)
-            elif "NaN" in line or "Inf" in line:
+            elif NONFINITE.search(line):
                 line = paint(line, RED)
             out.append("    " + line)
         out.append("")
@@ -162,6 +172,6 @@ def explain(t: Tensor, params: Any = None, color: bool | None = None) -> str:
 
     ``params`` names parameters, as in ``draw``. ``color``: None colours only when stdout is
     a terminal; NO_COLOR in the environment always turns colour off. Values come from
-    replaying the graph with the leaves' current values (see :mod:`autograd.viz.trace`).
+    replaying the graph with the leaves' current values (see :mod:`autograd.viz.replay`).
     """
     return render(entries(trace(t, params)), use_color(color))

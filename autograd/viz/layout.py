@@ -2,18 +2,30 @@
 
 Not as tidy as ``dot``, but needs nothing: the page uses it as a fallback. Rows go
 top-down in forward order (tensor row, op row, tensor row, ...); each leaf sits just
-above the first op that uses it; within a row, nodes are ordered by the average position
-of what feeds them. The SVG has the same structure as Graphviz's: ``<g id="t3"
-class="node tensor ...">`` per node and ``<g class="edge input of-op2 ...">`` per edge, so
-the page's script works with either.
+above the first op that uses it; a few sweeps down and up pull each node towards the
+average position of its neighbours, keeping a row's nodes apart. The SVG has the same
+structure as Graphviz's (``<g id="t3" class="node tensor ...">`` per node, ``<g
+class="edge input of-op2 ...">`` per edge, with a ``<title>`` naming its ends), so the
+page's script works with either.
 """
 
 from __future__ import annotations
 
 from html import escape
 
-from .dot import FILL, LEGEND, NO_GRAD_COLOUR, REDUCED_COLOUR, edge_label, option_text, tensor_lines
-from .trace import Trace
+from .dot import (
+    FILL,
+    LEGEND,
+    NO_GRAD_COLOUR,
+    REDUCED_COLOUR,
+    border,
+    edge_label,
+    fill,
+    option_text,
+    tensor_classes,
+    tensor_lines,
+)
+from .replay import Trace
 
 CHAR = 6.6  # width of one character of 11px monospace
 LINE = 14  # line height
@@ -34,7 +46,7 @@ class Box:
         self.y = 0.0
 
 
-def _rows(tr: Trace) -> list[list[str]]:
+def _rows(tr: Trace, used_by: dict[str, list[str]]) -> list[list[str]]:
     """Node ids by row: ops in odd rows below their inputs, tensors in even rows."""
     row: dict[str, int] = {}
     for op in reversed(tr.ops):  # forward order: inputs are placed before the op
@@ -43,7 +55,7 @@ def _rows(tr: Trace) -> list[list[str]]:
         row[op.output] = op_row + 1
     for tid, info in tr.tensors.items():  # leaves: just above the first op that uses them
         if info.producer is None and tid not in row:
-            users = [row[e.op] for e in tr.uses(tid)]
+            users = [row[op_id] for op_id in used_by.get(tid, [])]
             row[tid] = min(users) - 1 if users else 0
     rows: list[list[str]] = [[] for _ in range(max(row.values()) + 1)]
     for node_id in [*tr.tensors, *(op.id for op in reversed(tr.ops))]:
@@ -59,11 +71,11 @@ def svg(tr: Trace) -> str:
     feeds: dict[str, list[str]] = {op.id: [e.source for e in op.inputs] for op in tr.ops}
     feeds.update({op.output: [op.id] for op in tr.ops})
 
-    rows = _rows(tr)
     used_by: dict[str, list[str]] = {}
     for node_id, sources in feeds.items():
         for source in sources:
             used_by.setdefault(source, []).append(node_id)
+    rows = _rows(tr, used_by)
     _place(rows, boxes, feeds, used_by)
 
     y = 40.0 + LEGEND_HEIGHT  # the title and the legend come first
@@ -78,7 +90,8 @@ def svg(tr: Trace) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}pt" height="{height:.0f}pt" '
         f'viewBox="0 0 {width:.0f} {height:.0f}" font-family="monospace" font-size="11">',
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" '
-        'markerHeight="8" markerUnits="userSpaceOnUse" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>',
+        'markerHeight="8" markerUnits="userSpaceOnUse" orient="auto">'
+        '<path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>',
         '<g id="graph0" class="graph">',
         f'<text x="10" y="20" font-weight="bold">{escape(tr.tensor(tr.output).name)}: '
         f"{len(tr.ops)} ops, numbered in backward order</text>",
@@ -90,22 +103,23 @@ def svg(tr: Trace) -> str:
             colour = REDUCED_COLOUR if edge.reduced_from else ("#333" if edge.needs_grad else NO_GRAD_COLOUR)
             classes = f"input of-{op.id} from-{edge.source}" + (" reduced" if edge.reduced_from else "")
             classes += "" if edge.needs_grad else " nograd"
-            label = edge_label(tr, op, edge.position).replace("\n", " ")
+            label = " ".join(edge_label(tr, op, edge))
             ends = (edge.source, op.id)
             parts.append(_edge(f"e{count}", classes, ends, boxes, colour, label, bool(edge.reduced_from)))
         count += 1
         parts.append(_edge(f"e{count}", f"output of-{op.id}", (op.id, op.output), boxes, "#333", "", False))
     for tid, info in tr.tensors.items():
-        classes = f"node tensor {info.kind}" + (" output" if info.is_output else "")
-        parts.append(_node(tid, classes, boxes[tid], FILL["output"] if info.is_output else FILL[info.kind], bold_first=True))
+        parts.append(_node(tid, f"node {tensor_classes(info)}", boxes[tid], fill(info), border(info)))
     for op in tr.ops:
-        parts.append(_node(op.id, f"node op step-{op.step}", boxes[op.id], FILL["op"], bold_first=True))
+        parts.append(_node(op.id, f"node op step-{op.step}", boxes[op.id], FILL["op"], "#8d6e00"))
     parts.append(_legend())
     parts.append("</g></svg>")
     return "\n".join(parts)
 
 
-def _place(rows: list[list[str]], boxes: dict[str, Box], feeds: dict[str, list[str]], used_by: dict[str, list[str]]) -> None:
+def _place(
+    rows: list[list[str]], boxes: dict[str, Box], feeds: dict[str, list[str]], used_by: dict[str, list[str]]
+) -> None:
     """Set each box's centre x: a few sweeps down and up, each node drawn towards its neighbours."""
     for ids in rows:  # start: packed left to right
         _pack(ids, boxes, {i: 0.0 for i in ids})
@@ -135,15 +149,16 @@ def _pack(ids: list[str], boxes: dict[str, Box], wanted: dict[str, float]) -> No
         boxes[i].x -= drift
 
 
-def _node(node_id: str, classes: str, box: Box, colour: str, bold_first: bool) -> str:
+def _node(node_id: str, classes: str, box: Box, colour: str, stroke: str) -> str:
+    """A box with its lines of text, the first in bold."""
     left = box.x - box.w / 2
     out = [
         f'<g id="{node_id}" class="{classes}"><title>{node_id}</title>',
         f'<rect x="{left:.1f}" y="{box.y:.1f}" width="{box.w:.1f}" height="{box.h:.1f}" rx="6" '
-        f'fill="{colour}" stroke="#555"/>',
+        f'fill="{colour}" stroke="{stroke}"/>',
     ]
     for i, line in enumerate(box.lines):
-        weight = ' font-weight="bold"' if i == 0 and bold_first else ""
+        weight = ' font-weight="bold"' if i == 0 else ""
         out.append(
             f'<text x="{left + PAD:.1f}" y="{box.y + PAD + 10 + i * LINE:.1f}"{weight} '
             f'xml:space="preserve">{escape(line)}</text>'
@@ -165,7 +180,8 @@ def _edge(
         f'stroke="{colour}"{dash} marker-end="url(#arrow)"/>',
     ]
     if label:
-        out.append(f'<text x="{(x1 + x2) / 2 + 4:.1f}" y="{mid:.1f}" font-size="9" fill="{colour}">{escape(label)}</text>')
+        x = (x1 + x2) / 2 + 4
+        out.append(f'<text x="{x:.1f}" y="{mid:.1f}" font-size="9" fill="{colour}">{escape(label)}</text>')
     out.append("</g>")
     return "".join(out)
 

@@ -4,7 +4,8 @@ The page holds the picture (inline SVG), the explanation of every step and every
 full value and gradient (inline JSON), and a little script: previous / play / next
 buttons, the arrow keys and a slider move through the steps in the order backward
 visits the ops; the current op is highlighted, gradients not yet complete are greyed,
-and clicking a node shows its value and gradient. No network, no external files.
+and clicking a node shows its value and gradient (every element; numpy elides the middle
+of arrays over 10,000 elements). No network, no external files.
 
 The picture comes from Graphviz's ``dot`` when both it and the graphviz Python package
 are installed, else from the built-in layout in :mod:`autograd.viz.layout` (plainer, but
@@ -24,9 +25,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import layout
-from .dot import LEGEND_NOTES, GraphvizNotFound, dot_available, render_svg, to_digraph
+from .dot import LEGEND_NOTES, GraphvizNotFound, render_svg, to_digraph
 from .explain import entries
-from .trace import Trace, full_text, shape_text, summarize, trace
+from .replay import Trace, describe, full_text, shape_text, summarize, trace
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
@@ -40,7 +41,7 @@ def page(t: Tensor, path: str | Path, params: Any = None, renderer: str = "auto"
     ``params`` names parameters, as in ``draw``. ``renderer``: "auto" uses Graphviz's
     ``dot`` when available and the built-in layout otherwise; "dot" raises
     :class:`GraphvizNotFound` without it; "builtin" never uses Graphviz. Values and grads
-    come from replaying the graph with the leaves' current values (see :mod:`autograd.viz.trace`).
+    come from replaying the graph with the leaves' current values (see :mod:`autograd.viz.replay`).
     """
     path = Path(path)
     path.write_text(page_html(trace(t, params), renderer), encoding="utf-8")
@@ -97,7 +98,7 @@ def page_data(tr: Trace, renderer: str = "dot") -> dict[str, Any]:
                 "name": op.name,
                 "step": op.step,
                 "rule": op.rule,
-                "options": {key: repr(value) for key, value in op.options.items()},
+                "options": {key: describe(value) for key, value in op.options.items()},
                 "inputs": [edge.source for edge in op.inputs],
                 "output": op.output,
             }
@@ -145,7 +146,7 @@ TEMPLATE = r"""<!DOCTYPE html>
   aside section { border: 1px solid #ddd; border-radius: 6px; padding: 8px 12px; margin-bottom: 10px; }
   aside h2 { font-size: 15px; margin: 4px 0 8px; }
   pre { font: 12px/1.35 ui-monospace, monospace; white-space: pre-wrap; margin: 0; }
-  #ui-details pre { max-height: 260px; overflow: auto; background: #f7f7f7; padding: 6px; }
+  #ui-details pre { max-height: 260px; overflow: auto; background: #f7f7f7; padding: 6px; white-space: pre; }
   #ui-details dt { font-weight: bold; margin-top: 6px; }
   #ui-details dd { margin: 0; }
   .hint { color: #666; font-size: 12px; }

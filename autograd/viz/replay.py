@@ -27,8 +27,8 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 
 from ..engine import grad as autograd_grad
-from ..engine import topological_order, unbroadcast
-from ..function import Context, enable_grad, is_tensor, no_grad
+from ..engine import input_grads, topological_order
+from ..function import Context, Function, enable_grad, is_tensor, no_grad
 from ..tensor import Tensor
 
 Shape = tuple[int, ...]
@@ -126,10 +126,6 @@ class Trace:
             for tid, info in self.tensors.items()
         }
 
-    def uses(self, tensor_id: str) -> list[InputEdge]:
-        """Every edge that feeds this tensor into an op."""
-        return [edge for op in self.ops for edge in op.inputs if edge.source == tensor_id]
-
 
 # ----------------------------------------------------------------------------- params
 
@@ -175,109 +171,115 @@ def trace(output: Tensor, params: Any = None) -> Trace:
         info.grad = np.ones_like(output.data) if output.requires_grad else None
         return Trace("t1", {"t1": info}, [], output.size != 1)
 
-    order = topological_order([output.grad_fn])  # backward's visiting order
-    forward = list(reversed(order))  # every node after the nodes that made its inputs
+    order = topological_order([output.grad_fn])  # the order backward visits the nodes in
+    replay = Replay(names)
+    with np.errstate(all="ignore"):  # numpy warned about NaN/Inf in the original run already
+        for node in reversed(order):  # 1. forward again: each node after those that made its inputs
+            replay.run(node)
+        root_id = replay.node_ids[output.grad_fn]
+        replay.tensors[root_id].is_output = True
+        replay.tensors[root_id].name = _name(output, names, root_id)
+        replay.ask_engine_for_grads(root_id)  # 2. every gradient at once, from the engine itself
+        ops = [replay.backward_step(node, step) for step, node in enumerate(order, start=1)]  # 3.
+    return Trace(root_id, replay.tensors, ops, replay.fresh[root_id].size != 1)
 
-    # 1. Replay the forward pass, numbering tensors as they appear.
-    tensors: dict[str, TensorInfo] = {}
-    fresh: dict[str, Tensor] = {}  # tensor id -> the replayed (or leaf) tensor
-    leaf_ids: dict[Tensor, str] = {}  # leaf tensor -> its id
-    node_ids: dict[Context, str] = {}  # original node -> id of the tensor it made
-    fresh_nodes: dict[Context, Context] = {}  # original node -> its replayed twin
 
-    def new_id() -> str:
-        return f"t{len(tensors) + 1}"
+class Replay:
+    """The fresh graph being built, and how its tensors map to the original graph's."""
 
-    with enable_grad():
-        for node in forward:
-            args = []
-            for source in node.inputs:
-                if type(source) is Context:
-                    args.append(fresh[node_ids[source]])
-                    continue
-                if is_tensor(source) and source not in leaf_ids:
-                    leaf_ids[source] = tid = new_id()
-                    tensors[tid] = _leaf_info(tid, source, names)
-                    fresh[tid] = source
-                args.append(source)  # leaves and plain values are passed as they are
+    def __init__(self, names: dict[Tensor, str]) -> None:
+        self.names = names
+        self.tensors: dict[str, TensorInfo] = {}  # tensor id -> what the trace reports
+        self.fresh: dict[str, Tensor] = {}  # tensor id -> the replayed tensor (a leaf: itself)
+        self.leaf_ids: dict[Tensor, str] = {}  # leaf tensor -> its id
+        self.node_ids: dict[Context, str] = {}  # original node -> id of the tensor it made
+        self.fresh_nodes: dict[Context, Context] = {}  # original node -> its replayed twin
+
+    def new_id(self) -> str:
+        return f"t{len(self.tensors) + 1}"
+
+    def run(self, node: Context) -> None:
+        """Apply the node's op again, to the replayed outputs of the nodes it came from."""
+        args = []
+        for source in node.inputs:
+            if type(source) is Context:
+                args.append(self.fresh[self.node_ids[source]])
+                continue
+            if is_tensor(source) and source not in self.leaf_ids:  # a leaf seen for the first time
+                tid = self.leaf_ids[source] = self.new_id()
+                self.tensors[tid] = _leaf_info(tid, source, self.names)
+                self.fresh[tid] = source
+            args.append(source)  # leaves and plain values are passed as they are
+        with enable_grad():
             out = node.fn.apply(*args)
-            tid = node_ids[node] = new_id()
-            original = node.out_ref()
-            tensors[tid] = TensorInfo(
-                id=tid,
-                name=_name(original, names, tid),
-                kind=INTERMEDIATE,
-                shape=out.shape,
-                dtype=out.dtype,
-                value=out.data,
-                grad=None,
-                requires_grad=True,
+        if out.grad_fn is None:
+            raise RuntimeError(
+                f"trace: replaying {node.name} recorded no graph: none of its inputs requires "
+                "grad any more (was requires_grad_(False) called on a leaf after the forward?)"
             )
-            fresh[tid] = out
-            if out.grad_fn is None:
-                raise RuntimeError(
-                    f"trace: replaying {node.name} recorded no graph: none of its inputs requires "
-                    "grad any more (was requires_grad_(False) called on a leaf after the forward?)"
-                )
-            fresh_nodes[node] = out.grad_fn
+        tid = self.node_ids[node] = self.new_id()
+        original = node.out_ref() if node.out_ref is not None else None  # None once collected
+        self.tensors[tid] = TensorInfo(
+            id=tid,
+            name=_name(original, self.names, tid),
+            kind=INTERMEDIATE,
+            shape=out.shape,
+            dtype=out.dtype,
+            value=out.data,
+            grad=None,
+            requires_grad=True,
+        )
+        self.fresh[tid] = out
+        self.fresh_nodes[node] = out.grad_fn
 
-    root_id = node_ids[output.grad_fn]
-    root = fresh[root_id]
-    tensors[root_id].is_output = True
-    tensors[root_id].name = _name(output, names, root_id)
+    def ask_engine_for_grads(self, root_id: str) -> None:
+        """d(root)/d(every replayed tensor and leaf that requires grad), by ``autograd.grad``."""
+        root = self.fresh[root_id]
+        wanted = [tid for tid, t in self.fresh.items() if t.requires_grad]
+        seed = np.ones_like(root.data) if root.size != 1 else None
+        grads = autograd_grad(
+            root, [self.fresh[tid] for tid in wanted], grad_outputs=seed, retain_graph=True, allow_unused=True
+        )
+        for tid, g in zip(wanted, grads):
+            self.tensors[tid].grad = None if g is None else g.data
 
-    # 2. Every gradient at once, from the engine itself.
-    wanted = [tid for tid, t in fresh.items() if t.requires_grad]
-    seed = np.ones_like(root.data) if root.size != 1 else None
-    grads = autograd_grad(root, [fresh[tid] for tid in wanted], grad_outputs=seed, retain_graph=True, allow_unused=True)
-    for tid, g in zip(wanted, grads):
-        tensors[tid].grad = None if g is None else g.data
-
-    # 3. Op by op, in backward order: what it received and what it sent to each input.
-    ops: list[OpInfo] = []
-    for step, node in enumerate(order, start=1):
+    def backward_step(self, node: Context, step: int) -> OpInfo:
+        """The op as backward visits it: what it receives, and what it sends each input."""
         op_id = f"op{step}"
-        out_id = node_ids[node]
-        tensors[out_id].producer = op_id
-        upstream = tensors[out_id].grad
+        out_id = self.node_ids[node]
+        self.tensors[out_id].producer = op_id
         arg_names = _arg_names(node.fn, len(node.inputs))
         edges, options = [], {}
         for position, (source, arg_name, needed) in enumerate(zip(node.inputs, arg_names, _needs(node))):
             if type(source) is Context:
-                edges.append(InputEdge(node_ids[source], op_id, position, arg_name, needed))
+                edges.append(InputEdge(self.node_ids[source], op_id, position, arg_name, needed))
             elif is_tensor(source):
-                edges.append(InputEdge(leaf_ids[source], op_id, position, arg_name, needed))
+                edges.append(InputEdge(self.leaf_ids[source], op_id, position, arg_name, needed))
             else:
                 options[arg_name] = source
-        ops.append(OpInfo(op_id, step, node.name, _rule(node.fn), out_id, edges, options, upstream))
+        upstream = self.tensors[out_id].grad
+        op = OpInfo(op_id, step, node.name, _rule(node.fn), out_id, edges, options, upstream)
         if upstream is not None:
-            _record_terms(fresh_nodes[node], upstream, ops[-1], tensors, fresh)
-    return Trace(root_id, tensors, ops, root.size != 1)
+            self.record_terms(self.fresh_nodes[node], op)
+        return op
 
-
-def _record_terms(
-    node: Context, upstream: np.ndarray, op: OpInfo, tensors: dict[str, TensorInfo], fresh: dict[str, Tensor]
-) -> None:
-    """Run one replayed node's backward, as the engine does, and note what each input receives."""
-    with no_grad():
-        sent = node.fn.backward(node, Tensor._make(upstream))
-    if type(sent) is not tuple:
-        sent = (sent,)
-    by_position = {edge.position: edge for edge in op.inputs}
-    for position, g in enumerate(sent):
-        edge = by_position.get(position)
-        if g is None or edge is None or not edge.needs_grad:
-            continue
-        target = fresh[edge.source]
-        raw_shape = g.shape
-        if g.shape != target.shape:  # the engine sums it back here (engine.unbroadcast)
-            with no_grad():
-                g = unbroadcast(g, target.shape, node)
-            edge.reduced_from = raw_shape
-        if g.dtype != target.dtype:
-            g = g.astype(target.dtype)
-        edge.term = Term(op.id, op.step, edge.arg_name, g.data, raw_shape)
-        tensors[edge.source].terms.append(edge.term)
+    def record_terms(self, node: Context, op: OpInfo) -> None:
+        """Run the replayed node's chain-rule step (the engine's own ``input_grads``) and note
+        what each input receives, as backward summed it back to the input's shape."""
+        assert op.upstream is not None
+        with no_grad():
+            sent = input_grads(node, Tensor._make(op.upstream))
+        by_source = {}
+        for edge in op.inputs:
+            if edge.needs_grad:
+                by_source.setdefault(node.inputs[edge.position], []).append(edge)
+        for source, g, raw_shape in sent:
+            for edge in by_source.get(source, [])[:1]:
+                by_source[source].remove(edge)
+                if raw_shape != g.shape:
+                    edge.reduced_from = raw_shape
+                edge.term = Term(op.id, op.step, edge.arg_name, g.data, raw_shape)
+                self.tensors[edge.source].terms.append(edge.term)
 
 
 def _leaf_info(tid: str, tensor: Tensor, names: dict[Tensor, str]) -> TensorInfo:
@@ -318,7 +320,7 @@ def _needs(node: Context) -> tuple[bool, ...]:
     return needs + (False,) * (len(node.inputs) - len(needs))
 
 
-def _arg_names(fn: type, count: int) -> list[str]:
+def _arg_names(fn: type[Function], count: int) -> list[str]:
     """The names of ``fn.forward``'s arguments after ``ctx``: ["a", "b"]; ``*xs`` gives xs0, xs1, ..."""
     names: list[str] = []
     try:
@@ -334,7 +336,7 @@ def _arg_names(fn: type, count: int) -> list[str]:
     return names[:count]
 
 
-def _rule(fn: type) -> str:
+def _rule(fn: type[Function]) -> str:
     """The math an op states in the first line of its docstring (``c = a * b;  dc/da = b, ...``)."""
     doc = inspect.getdoc(fn) or ""
     return doc.strip().splitlines()[0] if doc.strip() else f"{fn.__name__} (no docstring)"
@@ -360,9 +362,8 @@ def summarize(array: np.ndarray | None, small: int = SMALL) -> str:
     if a.dtype.kind not in "biuf":
         return f"<{a.dtype}>"
     if a.size <= small:
-        return np.array2string(
-            a, separator=", ", max_line_width=10_000, formatter={"float_kind": number}
-        ).replace("\n", "")
+        text = np.array2string(a, separator=", ", max_line_width=10_000, formatter={"float_kind": number})  # type: ignore[arg-type]
+        return text.replace("\n", "")
     f = a.astype(np.float64)
     finite = f[np.isfinite(f)]
     parts = []
@@ -379,6 +380,18 @@ def summarize(array: np.ndarray | None, small: int = SMALL) -> str:
     if infs:
         parts.append(f"Inf x{infs}")
     return "  ".join(parts)
+
+
+def describe(value: Any, width: int = 60) -> str:
+    """A plain argument of an op on one short line: 1, None, (0, 2), float32, bool array (5, 3)."""
+    if isinstance(value, np.dtype):
+        return str(value)
+    if isinstance(value, np.ndarray):
+        if value.size <= SMALL:
+            return summarize(value)
+        return f"{value.dtype} array {shape_text(value.shape)}"
+    text = " ".join(repr(value).split())
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def summed_axes(raw_shape: Shape, shape: Shape) -> tuple[int, ...]:
