@@ -94,7 +94,7 @@ def write_pictures(model: nn.MLP, out: str) -> None:
     x, true, _ = source_data()
     pred = model(Tensor(x, name="x"))
     pred.name = "pred"
-    loss = nn.MSELoss(reduction="sum")(pred, true)
+    loss = nn.MSELoss(reduction="sum")(pred, Tensor(true, name="true"))
     loss.name = "loss"
     loss.backward()
     os.makedirs(out, exist_ok=True)
