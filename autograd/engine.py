@@ -49,6 +49,26 @@ def topological_order(roots: Sequence[Context]) -> list[Context]:
     return order
 
 
+def _leading_to(order: list[Context], inputs: Sequence[Tensor]) -> set[Context]:
+    """The nodes of ``order`` whose backward sends gradient on toward one of ``inputs``.
+
+    ``autograd.grad`` runs only these, so the graph behind the inputs is never touched.
+    """
+    wanted = {t.grad_fn for t in inputs if t.grad_fn is not None}
+    leaves = {t for t in inputs if t.grad_fn is None}
+    useful: set[Context] = set()
+    for node in reversed(order):  # inputs before the nodes that use them
+        for source in node.inputs:
+            if type(source) is Context:
+                if source in useful or source in wanted:
+                    useful.add(node)
+                    break
+            elif is_tensor(source) and source in leaves:
+                useful.add(node)
+                break
+    return useful
+
+
 def unbroadcast(grad: Tensor, shape: tuple[int, ...], node: Context) -> Tensor:
     """Sum ``grad`` over the axes that broadcasting added or stretched, giving ``shape``.
 
@@ -90,7 +110,13 @@ def backward(
     with enable_grad() if create_graph else no_grad():
         for root, grad in zip(roots, root_grads):
             _add_to(pending if root.grad_fn is not None else leaf_grads, root.grad_fn or root, grad)
-        for node in topological_order([r.grad_fn for r in roots if r.grad_fn is not None]):
+        order = topological_order([r.grad_fn for r in roots if r.grad_fn is not None])
+        useful = None if inputs is None else _leading_to(order, inputs)
+        for node in order:
+            if useful is not None and node not in useful:  # grad(): nothing wanted lies behind it
+                if node in wanted:  # type: ignore[operator]
+                    captured[node] = pending.pop(node, None)  # type: ignore[assignment]
+                continue
             if node.released:
                 raise RuntimeError(node.released_message())
             grad = pending.pop(node, None)

@@ -59,8 +59,10 @@ def gradcheck(
             x.data[index] = original
             numeric = (high - low) / (2 * eps)
             if not abs(numeric - expected[index]) <= atol + rtol * abs(numeric):
+                what = "" if out.size == 1 else " of sum(fn(...) * v), with v fixed random weights,"
                 raise AssertionError(
-                    f"gradcheck: gradient of input {i} (shape {x.shape}) at index {index} is "
-                    f"{float(expected[index]):.6g} by autograd but {numeric:.6g} by central differences"
+                    f"gradcheck: the gradient{what} with respect to input {i} (shape {x.shape}) at "
+                    f"index {index} is {float(expected[index]):.6g} by autograd but {numeric:.6g} by "
+                    "central differences"
                 )
     return True

@@ -1,0 +1,880 @@
+"""Benchmarks: the source's training step on numpy vs this engine (and PyTorch, MyGrad).
+
+One command, one process; see benchmarks/README.md for what every figure means.
+
+    python benchmarks/bench.py [SECTION ...] [--sizes source,medium,large]
+                               [--dtypes float64,float32] [--repeats N] [--json out.json]
+                               [--contenders numpy,autograd,nn,torch,mygrad]
+                               [--memory-steps N] [--tiny]
+
+Sections (default: all four, in this order):
+
+  step      µs per full training step (forward, summed-MSE loss, backward, SGD update) of the
+            source's 2-layer ReLU MLP, for each contender, size and dtype, and the ratio to
+            the hand-written numpy step. Every contender's loss at steps 0 and 1 is checked
+            against numpy's before anything is timed.
+  chain     forward + backward through a chain of N 0-d ops (x = x * 1.0001 + 0.0001),
+            N = 20,000 and 200,000: does 10x the ops cost at most 12x the time?
+  memory    tracemalloc peak of N training steps (default 200) at the largest size chosen,
+            hand-written numpy loop vs the nn loop: is the nn loop within 1.2x?
+  overhead  µs per op on 0-d tensors (a * b, a + b, with and without grad recording, and a
+            small forward + backward) next to the same numpy operation.
+
+Timing method: contenders are timed round-robin inside each repeat (the starting contender
+rotates), so machine noise hits all of them alike; each repeat times a batch of calls with
+time.perf_counter after a warm-up; the figure reported is the median over repeats.
+``--tiny`` runs everything at toy sizes in a few seconds, to check that the harness works.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import json
+import math
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import timeit
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # this repository's autograd, never PyPI's (HIPS) package of that name
+
+import nn
+from autograd import Tensor, no_grad
+
+try:  # optional contenders: skipped (and said so) when not installed
+    import torch
+except ImportError:
+    torch = None
+try:
+    import mygrad
+    from mygrad.nnet.activations import relu as mygrad_relu
+except ImportError:
+    mygrad = None
+
+
+# ============================================================================ the problem
+
+
+@dataclass(frozen=True)
+class Size:
+    """The source's network shape: batch x n_in -> hidden (ReLU) -> n_out; ``lr`` keeps it stable."""
+
+    name: str
+    batch: int
+    n_in: int
+    hidden: int
+    n_out: int
+    lr: float  # the source's 1e-3; smaller for the bigger sizes, whose summed loss has bigger gradients
+
+    def __str__(self) -> str:
+        return f"{self.batch}x{self.n_in}->{self.hidden}->{self.n_out}"
+
+
+SIZES = {
+    "tiny": Size("tiny", 8, 4, 6, 3, 1e-3),  # --tiny only
+    "source": Size("source", 64, 20, 100, 10, 1e-3),  # the source's own network
+    "medium": Size("medium", 256, 784, 512, 10, 1e-4),  # MNIST-like
+    "large": Size("large", 2048, 1024, 2048, 1024, 1e-6),  # BLAS-bound
+}
+CONTENDERS = ("numpy", "autograd", "nn", "torch", "mygrad")
+# Relative tolerance for "the same loss": summation orders differ between libraries.
+RTOL = {"float64": 1e-9, "float32": 1e-4}
+
+
+def make_problem(size: Size, dtype: str) -> dict[str, np.ndarray]:
+    """Data and initial weights, drawn as the source draws them (seed 0, same order).
+
+    Weights are N(0, 1) * min(0.1, 1/sqrt(fan_in)): the source's 0.1 at its own size, and
+    a scale that keeps activations O(1) at the bigger ones. Biases start at zero. The same
+    float64 draw is cast to each dtype, so float32 runs see the same numbers, rounded.
+    """
+    rs = np.random.RandomState(0)
+    x = rs.randn(size.batch, size.n_in)
+    y = rs.randn(size.batch, size.n_out)
+    w1 = rs.randn(size.n_in, size.hidden) * min(0.1, 1 / math.sqrt(size.n_in))
+    w2 = rs.randn(size.hidden, size.n_out) * min(0.1, 1 / math.sqrt(size.hidden))
+    arrays = {"x": x, "y": y, "w1": w1, "b1": np.zeros(size.hidden), "w2": w2, "b2": np.zeros(size.n_out)}
+    return {k: v.astype(dtype) for k, v in arrays.items()}
+
+
+# ============================================================================ the source's functions
+# Copied from the source (utils.py), asserts included, so the numpy contender runs its exact code.
+
+
+def fc_forward(x, w, b):
+    """z = x @ w + b"""
+    assert w.shape[0] == x.shape[1]
+    assert w.shape[1] == b.shape[0]
+    return np.matmul(x, w) + b
+
+
+def fc_backward(x, w, z_grad):
+    """z = x @ w + b: gradients of x, w, and b (the source takes b's as a batch *mean*)"""
+    assert z_grad.shape[0] == x.shape[0]
+    assert z_grad.shape[1] == w.shape[1]
+    x_grad = z_grad @ w.T
+    w_grad = x.T @ z_grad
+    b_grad = np.mean(z_grad, 0)
+    return x_grad, w_grad, b_grad
+
+
+def relu_forward(z):
+    return z * (z > 0)
+
+
+def relu_backward(z, a_grad):
+    return a_grad * (z > 0)
+
+
+def mse(y_true, y_pred):
+    """Per-row mean squared error, shape (batch,)"""
+    assert y_true.shape == y_pred.shape
+    return np.mean((y_true - y_pred) ** 2, axis=-1)
+
+
+def mse_grad(y_true, y_pred):
+    """2 (pred - true): the gradient of the *summed* squared error"""
+    assert y_true.shape == y_pred.shape
+    return 2 * (y_pred - y_true)
+
+
+# ============================================================================ contenders
+#
+# Each contender owns a copy of the problem and trains it in place: ``step()`` runs one full
+# training step and returns its loss in the contender's own form; ``loss_value`` turns that
+# into the summed squared error as a float, for the correctness check.
+#
+# The same update everywhere: the source's fc_backward takes the bias gradient as a batch
+# mean, while an autograd engine computes the true gradient of the summed loss (a batch sum).
+# So the engines update biases with lr / batch, as examples/seed_mlp.py does: every
+# contender then follows the same trajectory, and losses agree at step 1 too, which checks
+# the gradients and the update, not only the forward pass.
+
+
+class NumpyStep:
+    """(a) The source's hand-written step: its formulas, in-place updates."""
+
+    name = "numpy"
+
+    def __init__(self, p: dict[str, np.ndarray], size: Size) -> None:
+        self.x, self.y = p["x"].copy(), p["y"].copy()
+        self.w1, self.b1, self.w2, self.b2 = (p[k].copy() for k in ("w1", "b1", "w2", "b2"))
+        self.lr = size.lr
+
+    def step(self) -> np.ndarray:
+        x, true, w1, b1, w2, b2, lr = self.x, self.y, self.w1, self.b1, self.w2, self.b2, self.lr
+        z = fc_forward(x, w1, b1)
+        a = relu_forward(z)
+        pred = fc_forward(a, w2, b2)
+        loss = mse(true, pred)
+        pred_grad = mse_grad(true, pred)
+        a_grad, w2_grad, b2_grad = fc_backward(a, w2, pred_grad)
+        z_grad = relu_backward(z, a_grad)
+        _, w1_grad, b1_grad = fc_backward(x, w1, z_grad)
+        w1 -= lr * w1_grad
+        w2 -= lr * w2_grad
+        b1 -= lr * b1_grad
+        b2 -= lr * b2_grad
+        return loss
+
+    def loss_value(self, loss: np.ndarray) -> float:
+        return float(loss.sum()) * self.y.shape[1]  # per-row means -> the summed squared error
+
+
+class AutogradStep:
+    """(b) This engine with raw Tensors and a manual in-place SGD update."""
+
+    name = "autograd"
+
+    def __init__(self, p: dict[str, np.ndarray], size: Size) -> None:
+        self.x, self.y = Tensor(p["x"]), Tensor(p["y"])
+        self.w1, self.b1, self.w2, self.b2 = (Tensor(p[k], requires_grad=True) for k in ("w1", "b1", "w2", "b2"))
+        bias_lr = size.lr / size.batch
+        self.params = [(self.w1, size.lr), (self.b1, bias_lr), (self.w2, size.lr), (self.b2, bias_lr)]
+
+    def step(self) -> Tensor:
+        pred = (self.x @ self.w1 + self.b1).relu() @ self.w2 + self.b2
+        loss = ((pred - self.y) ** 2).sum()
+        loss.backward()
+        for p, lr in self.params:
+            p.data -= lr * p.grad.data
+            p.grad = None
+        return loss
+
+    def loss_value(self, loss: Tensor) -> float:
+        return loss.item()
+
+
+class NNStep:
+    """(c) This engine's nn: MLP, MSELoss(reduction="sum"), optim.SGD."""
+
+    name = "nn"
+
+    def __init__(self, p: dict[str, np.ndarray], size: Size) -> None:
+        self.model = nn.MLP([size.n_in, size.hidden, size.n_out], dtype=p["x"].dtype)
+        self.model.load_state_dict(
+            {"layers.0.weight": p["w1"], "layers.0.bias": p["b1"], "layers.2.weight": p["w2"], "layers.2.bias": p["b2"]}
+        )
+        self.loss_fn = nn.MSELoss(reduction="sum")
+        named = dict(self.model.named_parameters())
+        self.optimizer = nn.optim.SGD(
+            [
+                {"params": [q for name, q in named.items() if name.endswith("weight")]},
+                {"params": [q for name, q in named.items() if name.endswith("bias")], "lr": size.lr / size.batch},
+            ],
+            lr=size.lr,
+        )
+        self.x, self.y = Tensor(p["x"]), p["y"].copy()
+
+    def step(self) -> Tensor:
+        loss = self.loss_fn(self.model(self.x), self.y)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        return loss
+
+    def loss_value(self, loss: Tensor) -> float:
+        return loss.item()
+
+
+class TorchStep:
+    """(d) PyTorch CPU eager, the same math as (b): raw tensors, manual in-place update."""
+
+    name = "torch"
+
+    def __init__(self, p: dict[str, np.ndarray], size: Size) -> None:
+        self.x, self.y = torch.tensor(p["x"]), torch.tensor(p["y"])
+        self.w1, self.b1, self.w2, self.b2 = (torch.tensor(p[k], requires_grad=True) for k in ("w1", "b1", "w2", "b2"))
+        bias_lr = size.lr / size.batch
+        self.params = [(self.w1, size.lr), (self.b1, bias_lr), (self.w2, size.lr), (self.b2, bias_lr)]
+
+    def step(self) -> Any:
+        pred = (self.x @ self.w1 + self.b1).relu() @ self.w2 + self.b2
+        loss = ((pred - self.y) ** 2).sum()
+        loss.backward()
+        with torch.no_grad():
+            for p, lr in self.params:
+                p -= lr * p.grad
+                p.grad = None
+        return loss
+
+    def loss_value(self, loss: Any) -> float:
+        return loss.item()
+
+
+class MyGradStep:
+    """(e) MyGrad, the same math as (b): raw tensors, manual in-place update (default settings,
+    so memory guarding is on, as a user gets it)."""
+
+    name = "mygrad"
+
+    def __init__(self, p: dict[str, np.ndarray], size: Size) -> None:
+        self.x, self.y = mygrad.tensor(p["x"], constant=True), mygrad.tensor(p["y"], constant=True)
+        self.w1, self.b1, self.w2, self.b2 = (mygrad.tensor(p[k]) for k in ("w1", "b1", "w2", "b2"))
+        bias_lr = size.lr / size.batch
+        self.params = [(self.w1, size.lr), (self.b1, bias_lr), (self.w2, size.lr), (self.b2, bias_lr)]
+
+    def step(self) -> Any:
+        pred = mygrad_relu(self.x @ self.w1 + self.b1) @ self.w2 + self.b2
+        loss = ((pred - self.y) ** 2).sum()
+        loss.backward()
+        for p, lr in self.params:
+            p.data -= lr * p.grad
+            p.null_grad()
+        return loss
+
+    def loss_value(self, loss: Any) -> float:
+        return loss.item()
+
+
+STEP_CLASSES = {cls.name: cls for cls in (NumpyStep, AutogradStep, NNStep, TorchStep, MyGradStep)}
+
+
+def missing_reason(name: str) -> str | None:
+    """Why a contender cannot run here, or None if it can."""
+    if name == "torch" and torch is None:
+        return "torch is not installed"
+    if name == "mygrad" and mygrad is None:
+        return "mygrad is not installed (pip install mygrad)"
+    return None
+
+
+# ============================================================================ timing
+
+
+def interleaved(tasks: dict[str, Callable[[], float]], repeats: int) -> dict[str, list[float]]:
+    """Run each task once per repeat, round-robin, the starting task rotating; collect samples.
+
+    A task times one batch and returns its figure (seconds per call). Round-robin means a
+    burst of machine noise lands on every contender of that repeat, not on one of them.
+    """
+    names = list(tasks)
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(repeats):
+        for i in range(len(names)):
+            name = names[(r + i) % len(names)]
+            samples[name].append(tasks[name]())
+    return samples
+
+
+def summary(samples_s: list[float]) -> dict[str, Any]:
+    """Median (the figure), min, and spread (interquartile range / median) in microseconds."""
+    us = [s * 1e6 for s in samples_s]
+    med = statistics.median(us)
+    if len(us) >= 4:
+        q = statistics.quantiles(us, n=4)
+        spread = (q[2] - q[0]) / med
+    else:
+        spread = (max(us) - min(us)) / med
+    return {"median_us": med, "min_us": min(us), "spread": spread, "samples_us": us}
+
+
+def warm_up(step: Callable[[], Any], n: int, target_s: float, max_steps: int = 100_000) -> int:
+    """Run ``n`` untimed steps; return how many steps make a timed batch of about ``target_s`` seconds."""
+    fastest = math.inf
+    for _ in range(max(n, 1)):
+        t0 = time.perf_counter()
+        step()
+        fastest = min(fastest, time.perf_counter() - t0)
+    return max(1, min(max_steps, math.ceil(target_s / max(fastest, 1e-9))))
+
+
+def timed_steps(step: Callable[[], Any], n: int) -> float:
+    """Seconds per step over a batch of n steps (garbage collected first; GC stays on while timing)."""
+    gc.collect()
+    t0 = time.perf_counter()
+    for _ in range(n):
+        step()
+    return (time.perf_counter() - t0) / n
+
+
+# ============================================================================ section: step
+
+
+def check_losses(contenders: dict[str, Any], rtol: float) -> dict[str, Any]:
+    """Run steps 0 and 1 of every contender; each loss must match numpy's within ``rtol``.
+
+    Step 0's loss checks the forward pass; step 1's, the gradients and the update too.
+    A contender that raises counts as disagreeing (the error is kept).
+    """
+    losses: dict[str, list[float]] = {}
+    errors: dict[str, str] = {}
+    for name, c in contenders.items():
+        try:
+            losses[name] = [c.loss_value(c.step()) for _ in range(2)]
+        except Exception as err:  # reported, and the contender is not timed
+            if name == "numpy":  # the reference itself: nothing can be measured
+                raise
+            losses[name], errors[name] = [math.nan, math.nan], f"{type(err).__name__}: {err}"
+    reference = losses["numpy"]
+    rel_diff = {
+        name: max(abs(v - r) / max(abs(r), 1e-300) for v, r in zip(values, reference)) for name, values in losses.items()
+    }
+    bad = sorted(
+        name for name, d in rel_diff.items() if not d <= rtol or not all(math.isfinite(v) for v in losses[name])
+    )
+    return {
+        "loss_step0": {name: v[0] for name, v in losses.items()},
+        "loss_step1": {name: v[1] for name, v in losses.items()},
+        "max_rel_diff": rel_diff,
+        "rtol": rtol,
+        "agree": not bad,
+        "disagree": bad,
+        "errors": errors,
+    }
+
+
+def run_step_section(args: argparse.Namespace, log: Callable[[str], None]) -> dict[str, Any]:
+    results = []
+    for size_name in args.sizes:
+        size = SIZES[size_name]
+        for dtype in args.dtypes:
+            problem = make_problem(size, dtype)
+            names = [n for n in args.contenders if missing_reason(n) is None]
+            skipped = {n: missing_reason(n) for n in args.contenders if missing_reason(n) is not None}
+            contenders = {n: STEP_CLASSES[n](problem, size) for n in ["numpy"] + [n for n in names if n != "numpy"]}
+            check = check_losses(contenders, RTOL[dtype])
+            entry: dict[str, Any] = {
+                "size": size_name,
+                "shape": asdict(size),
+                "dtype": dtype,
+                "check": check,
+                "skipped": skipped,
+                "contenders": {},
+            }
+            results.append(entry)
+            log(f"step {size_name} {size} {dtype}: step-0 loss {check['loss_step0']['numpy']:.10g}, "
+                f"{'all agree' if check['agree'] else 'DISAGREE: ' + ', '.join(check['disagree'])}"
+                + (f"; skipped: {', '.join(skipped)}" if skipped else ""))
+            if not check["agree"]:
+                for name in check["disagree"]:  # a benchmark of wrong code is worthless: drop it
+                    if name != "numpy":
+                        entry["skipped"][name] = check["errors"].get(name, "loss disagrees with numpy's") + " (not timed)"
+                        contenders.pop(name)
+            # Warm-up (after the check's two steps), which also sizes each contender's timed batch.
+            batch = {name: warm_up(c.step, args.warmup_steps, args.batch_seconds) for name, c in contenders.items()}
+            samples = interleaved(
+                {name: (lambda c=c, n=batch[name]: timed_steps(c.step, n)) for name, c in contenders.items()},
+                args.repeats,
+            )
+            base = statistics.median(samples["numpy"])
+            for name in contenders:
+                entry["contenders"][name] = {
+                    **summary(samples[name]),
+                    "steps_per_repeat": batch[name],
+                    "ratio_to_numpy": statistics.median(samples[name]) / base,
+                }
+            del contenders
+            gc.collect()
+    return {"results": results}
+
+
+def print_step_table(section: dict[str, Any]) -> None:
+    print("\n== step: one training step (forward, loss, backward, SGD update), median µs per step ==")
+    print(f"{'size':<8} {'shape':<22} {'dtype':<8} {'contender':<9} {'µs/step':>12} {'x numpy':>8} {'spread':>7} {'steps/rep':>9}")
+    for e in section["results"]:
+        shape = str(Size(**e["shape"]))
+        for name, r in e["contenders"].items():
+            print(
+                f"{e['size']:<8} {shape:<22} {e['dtype']:<8} {name:<9} {r['median_us']:>12.1f} "
+                f"{r['ratio_to_numpy']:>7.2f}x {r['spread']:>6.0%} {r['steps_per_repeat']:>9}"
+            )
+        for name, why in e["skipped"].items():
+            print(f"{e['size']:<8} {shape:<22} {e['dtype']:<8} {name:<9} {'skipped: ' + why}")
+        c = e["check"]
+        print(f"{'':<8} step-0 summed loss {c['loss_step0']['numpy']:.10g}; "
+              f"contenders {'agree' if c['agree'] else 'DISAGREE'} at steps 0 and 1 "
+              f"(max rel diff {max(c['max_rel_diff'].values()):.1e}, rtol {c['rtol']:.0e})")
+
+
+# ============================================================================ section: chain
+
+
+CHAIN_A, CHAIN_C = 1.0001, 0.0001
+
+
+class GCClock:
+    """Inside ``with``: the time the cyclic garbage collector spent, and its full collections."""
+
+    def __enter__(self) -> GCClock:
+        self.seconds, self.full_collections, self._start = 0.0, 0, 0.0
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._start
+            self.full_collections += info["generation"] == 2
+
+
+def chain_once(n_ops: int) -> dict[str, float]:
+    """Build x = x * a + c (n_ops / 2 times: n_ops ops) from a 0-d leaf, backward, free; seconds each.
+
+    Also returns the seconds the garbage collector took (included in the others) and its
+    number of full collections: the usual suspects when a long graph scales worse than linearly.
+    """
+    x0 = Tensor(1.0, requires_grad=True)
+    gc.collect()
+    with GCClock() as clock:
+        t0 = time.perf_counter()
+        x = x0
+        for _ in range(n_ops // 2):
+            x = x * CHAIN_A + CHAIN_C
+        t1 = time.perf_counter()
+        x.backward()
+        t2 = time.perf_counter()
+        value, grad = x.item(), x0.grad.item()
+        del x  # drop the graph: freeing it is part of the cost
+        t3 = time.perf_counter()
+    k = n_ops // 2
+    expected_value = CHAIN_A**k + CHAIN_C * (CHAIN_A**k - 1) / (CHAIN_A - 1)
+    expected_grad = CHAIN_A**k
+    ok = math.isclose(value, expected_value, rel_tol=1e-9) and math.isclose(grad, expected_grad, rel_tol=1e-9)
+    if not ok:
+        raise RuntimeError(f"chain of {n_ops} ops: got value {value}, grad {grad}; expected {expected_value}, {expected_grad}")
+    return {
+        "forward": t1 - t0,
+        "backward": t2 - t1,
+        "free": t3 - t2,
+        "total": t3 - t0,
+        "gc": clock.seconds,
+        "gc_full_collections": clock.full_collections,
+    }
+
+
+def run_chain_section(args: argparse.Namespace, log: Callable[[str], None]) -> dict[str, Any]:
+    small, big = args.chain_ops
+    chain_once(small)  # warm-up
+    parts: dict[int, list[dict[str, float]]] = {small: [], big: []}
+
+    def task(n: int) -> Callable[[], float]:
+        def run() -> float:
+            parts[n].append(chain_once(n))
+            return parts[n][-1]["total"]
+
+        return run
+
+    interleaved({str(small): task(small), str(big): task(big)}, args.repeats)
+    out: dict[str, Any] = {"op": "x = x * 1.0001 + 0.0001 (two 0-d ops per line)", "runs": {}}
+    for n, runs in parts.items():
+        med = {k: statistics.median(r[k] for r in runs) for k in ("forward", "backward", "free", "total", "gc")}
+        out["runs"][str(n)] = {
+            "n_ops": n,
+            **{f"{k}_s": v for k, v in med.items()},
+            "us_per_op": med["total"] / n * 1e6,
+            "gc_full_collections": max(r["gc_full_collections"] for r in runs),
+            "samples_total_s": [r["total"] for r in runs],
+        }
+    ratio = out["runs"][str(big)]["total_s"] / out["runs"][str(small)]["total_s"]
+    out.update(ops_ratio=big / small, time_ratio=ratio, target=1.2 * big / small, meets_target=ratio <= 1.2 * big / small)
+    log(f"chain: {small} and {big} ops, time ratio {ratio:.2f}")
+    return out
+
+
+def print_chain_table(section: dict[str, Any]) -> None:
+    print("\n== chain: forward + backward through a chain of 0-d ops (x = x * 1.0001 + 0.0001), medians ==")
+    print(f"{'ops':>9} {'forward s':>10} {'backward s':>11} {'free s':>8} {'total s':>9} {'µs/op':>7}   "
+          f"{'of which GC s':>13} {'full GCs':>8}")
+    for r in section["runs"].values():
+        print(f"{r['n_ops']:>9} {r['forward_s']:>10.3f} {r['backward_s']:>11.3f} {r['free_s']:>8.3f} "
+              f"{r['total_s']:>9.3f} {r['us_per_op']:>7.2f}   {r['gc_s']:>13.3f} {r['gc_full_collections']:>8}")
+    print(f"{section['ops_ratio']:.0f}x the ops took {section['time_ratio']:.2f}x the time "
+          f"(target <= {section['target']:.0f}x: {'met' if section['meets_target'] else 'MISSED'})")
+
+
+# ============================================================================ section: memory
+
+
+def peak_memory(make: Callable[[], Any], steps: int) -> dict[str, int]:
+    """tracemalloc figures for building a contender (data + weights) and training it ``steps`` steps.
+
+    numpy reports its array buffers to tracemalloc, so arrays count as well as Python objects.
+    """
+    gc.collect()
+    tracemalloc.start()
+    try:
+        contender = make()
+        setup, _ = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()  # building the model is not training it
+        for _ in range(steps):
+            contender.step()
+        end, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return {"setup_bytes": setup, "peak_bytes": peak, "peak_above_setup_bytes": peak - setup, "end_bytes": end}
+
+
+def _bytes(n: float) -> str:
+    return f"{n / 2**20:.1f} MiB" if n >= 2**20 else f"{n / 2**10:.1f} KiB"
+
+
+def run_memory_section(args: argparse.Namespace, log: Callable[[str], None]) -> dict[str, Any]:
+    size = max((SIZES[s] for s in args.sizes), key=lambda s: s.n_in * s.hidden + s.hidden * s.n_out + s.batch * s.hidden)
+    dtype = args.dtypes[0]
+    problem = make_problem(size, dtype)
+    loops = {}
+    for name in ("numpy", "nn"):
+        loops[name] = peak_memory(lambda cls=STEP_CLASSES[name]: cls(problem, size), args.memory_steps)
+        log(f"memory {name}: peak {_bytes(loops[name]['peak_bytes'])} over {args.memory_steps} steps")
+    ratio = loops["nn"]["peak_bytes"] / loops["numpy"]["peak_bytes"]
+    ratio_above = loops["nn"]["peak_above_setup_bytes"] / max(loops["numpy"]["peak_above_setup_bytes"], 1)
+    return {
+        "size": size.name,
+        "shape": asdict(size),
+        "dtype": dtype,
+        "steps": args.memory_steps,
+        "loops": loops,
+        "peak_ratio": ratio,
+        "peak_above_setup_ratio": ratio_above,
+        "target": 1.2,
+        "meets_target": ratio <= 1.2,
+    }
+
+
+def print_memory_table(section: dict[str, Any]) -> None:
+    print(f"\n== memory: tracemalloc peak over {section['steps']} training steps, "
+          f"{section['size']} {Size(**section['shape'])} {section['dtype']} ==")
+    print(f"{'loop':<6} {'setup':>10} {'peak':>10} {'peak-setup':>11} {'at the end':>11}")
+    for name, m in section["loops"].items():
+        print(f"{name:<6} {_bytes(m['setup_bytes']):>10} {_bytes(m['peak_bytes']):>10} "
+              f"{_bytes(m['peak_above_setup_bytes']):>11} {_bytes(m['end_bytes']):>11}")
+    print(f"nn / numpy peak: {section['peak_ratio']:.2f}x (target <= 1.2x: {'met' if section['meets_target'] else 'MISSED'}); "
+          f"above setup: {section['peak_above_setup_ratio']:.2f}x")
+
+
+# ============================================================================ section: overhead
+
+# (label, engine statement, numpy statement, recording off?), timed with timeit, so no Python
+# call wraps the statement. "x", "y" are 0-d numpy arrays; "a", "b" are 0-d tensors of each
+# library, made with requires_grad; {reset} clears their grads (each library has its way).
+OVERHEAD_OPS = [
+    ("a * b", "a * b", "x * y", False),
+    ("a + b", "a + b", "x + y", False),
+    ("a * b, no_grad", "a * b", "x * y", True),
+    ("a + b, no_grad", "a + b", "x + y", True),
+    # The README's example; the numpy line computes the same values and gradients by hand.
+    ("c = a*b + b**3; backward", "c = a * b + b ** 3; c.backward(); {reset}", "c = x * y + y ** 3; ga = y; gb = x + 3 * y ** 2", False),
+]
+RESET_GRADS = {
+    "autograd": "a.grad = None; b.grad = None",
+    "torch": "a.grad = None; b.grad = None",
+    "mygrad": "a.null_grad(); b.null_grad()",
+}
+
+
+def overhead_namespace(lib: str) -> dict[str, Any]:
+    if lib == "numpy":
+        return {"x": np.asarray(-4.0), "y": np.asarray(2.0)}
+    if lib == "autograd":
+        return {"a": Tensor(-4.0, requires_grad=True), "b": Tensor(2.0, requires_grad=True)}
+    if lib == "torch":
+        return {name: torch.tensor(v, dtype=torch.float64, requires_grad=True) for name, v in (("a", -4.0), ("b", 2.0))}
+    return {"a": mygrad.tensor(-4.0), "b": mygrad.tensor(2.0)}
+
+
+def recording_off(lib: str) -> Any:
+    """The library's 'record nothing' context manager."""
+    if lib == "autograd":
+        return no_grad()
+    if lib == "torch":
+        return torch.no_grad()
+    return mygrad.no_autodiff
+
+
+def run_overhead_section(args: argparse.Namespace, log: Callable[[str], None]) -> dict[str, Any]:
+    libs = ["autograd"] + [n for n in ("torch", "mygrad") if n in args.contenders and missing_reason(n) is None]
+    timers: dict[str, Callable[[], float]] = {}
+    for label, stmt, np_stmt, off in OVERHEAD_OPS:
+        cases = [("numpy", np_stmt)] + [(lib, stmt.format(reset=RESET_GRADS[lib])) for lib in libs]
+        for lib, code in cases:
+            timer = timeit.Timer(code, globals=overhead_namespace(lib))
+
+            def mode(lib: str = lib, off: bool = off) -> Any:
+                return recording_off(lib) if off and lib != "numpy" else contextlib.nullcontext()
+
+            if args.tiny:
+                number = 200
+            else:  # autorange finds a loop count taking >= 0.2 s; scale it to --batch-seconds
+                with mode():
+                    number = max(1, int(timer.autorange()[0] * args.batch_seconds / 0.2))
+
+            def run(timer: timeit.Timer = timer, number: int = number, mode: Callable[[], Any] = mode) -> float:
+                with mode():
+                    return timer.timeit(number) / number
+
+            timers[f"{label}|{lib}"] = run
+    samples = interleaved(timers, args.repeats)
+    rows = []
+    for label, *_ in OVERHEAD_OPS:
+        base = statistics.median(samples[f"{label}|numpy"])
+        row: dict[str, Any] = {"op": label, "numpy_us": base * 1e6}
+        for lib in libs:
+            med = statistics.median(samples[f"{label}|{lib}"])
+            row[f"{lib}_us"] = med * 1e6
+            row[f"{lib}_ratio_to_numpy"] = med / base
+        rows.append(row)
+    log("overhead: done")
+    return {"libraries": libs, "rows": rows, "samples_us": {k: [s * 1e6 for s in v] for k, v in samples.items()}}
+
+
+def print_overhead_table(section: dict[str, Any]) -> None:
+    libs = section["libraries"]
+    print("\n== overhead: µs per operation on 0-d float64 values, medians (x numpy = ratio to the numpy line) ==")
+    head = f"{'operation':<26} {'numpy':>7}" + "".join(f" {lib:>9} {'x numpy':>8}" for lib in libs)
+    print(head)
+    for row in section["rows"]:
+        line = f"{row['op']:<26} {row['numpy_us']:>7.2f}"
+        for lib in libs:
+            line += f" {row[lib + '_us']:>9.2f} {row[lib + '_ratio_to_numpy']:>7.1f}x"
+        print(line)
+
+
+# ============================================================================ machine info
+
+
+def machine_info() -> dict[str, Any]:
+    """Everything needed to read the figures later: CPU, cores, versions, BLAS and its threads."""
+    info: dict[str, Any] = {
+        "cpu_model": _cpu_model(),
+        "logical_cores": os.cpu_count(),
+        "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+        "platform": platform.platform(),
+        "python": sys.version.split()[0],
+        "python_implementation": platform.python_implementation(),
+        "numpy": np.__version__,
+        "blas_threads": numpy_blas_threads(),
+        "thread_env": {k: os.environ[k] for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS") if k in os.environ},
+        "torch": getattr(torch, "__version__", None),
+        "torch_threads": torch.get_num_threads() if torch is not None else None,
+        "mygrad": getattr(mygrad, "__version__", None),
+        "git": _git_state(),
+    }
+    try:
+        config = np.show_config(mode="dicts")
+        info["numpy_build"] = config.get("Build Dependencies", config)
+    except (TypeError, ValueError) as err:  # older numpy: no mode="dicts"
+        info["numpy_build"] = f"unavailable: {err}"
+    try:
+        import threadpoolctl
+
+        info["threadpools"] = threadpoolctl.threadpool_info()
+    except ImportError:
+        info["threadpools"] = "threadpoolctl is not installed"
+    return info
+
+
+def numpy_blas_threads() -> int | None:
+    """How many threads numpy's BLAS uses by default (threadpoolctl), or None if unknown."""
+    try:
+        import threadpoolctl
+    except ImportError:
+        return None
+    counts = [p["num_threads"] for p in threadpoolctl.threadpool_info() if p.get("user_api") == "blas"]
+    return max(counts) if counts else None
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _git_state() -> dict[str, Any] | None:
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+        return {"commit": head, "dirty": bool(dirty.strip())}
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+# ============================================================================ command line
+
+SECTIONS = ("step", "chain", "memory", "overhead")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    def names(allowed: tuple[str, ...] | list[str]) -> Callable[[str], list[str]]:
+        def parse(text: str) -> list[str]:
+            items = [s.strip() for s in text.split(",") if s.strip()]
+            unknown = [s for s in items if s not in allowed]
+            if unknown or not items:
+                raise argparse.ArgumentTypeError(f"choose from {', '.join(allowed)} (got {text!r})")
+            return items
+
+        return parse
+
+    p = argparse.ArgumentParser(
+        description="Benchmark the source's training step: numpy vs this engine (and torch, mygrad).",
+        epilog="See benchmarks/README.md for what each figure means.",
+    )
+    p.add_argument("sections", nargs="*", metavar="SECTION",
+                   help=f"what to run: any of {', '.join(SECTIONS)} (default: all)")
+    p.add_argument("--sizes", type=names(list(SIZES)), default=["source", "medium", "large"],
+                   help="comma-separated: " + ", ".join(f"{k} ({v})" for k, v in SIZES.items()))
+    p.add_argument("--dtypes", type=names(("float64", "float32")), default=["float64", "float32"])
+    p.add_argument("--contenders", type=names(CONTENDERS), default=list(CONTENDERS),
+                   help="step contenders (numpy always runs: it is the reference); torch/mygrad also in overhead")
+    p.add_argument("--repeats", type=int, default=7, help="timed repeats per figure; the median is reported (default 7)")
+    p.add_argument("--batch-seconds", type=float, default=0.2,
+                   help="aim for timed batches this long: steps per repeat are chosen to fit (default 0.2)")
+    p.add_argument("--warmup-steps", type=int, default=2,
+                   help="untimed steps per contender before timing, after the two checked ones (default 2)")
+    p.add_argument("--memory-steps", type=int, default=200, help="training steps in the memory section (default 200)")
+    p.add_argument("--chain-ops", type=int, nargs=2, default=[20_000, 200_000], metavar=("SMALL", "BIG"),
+                   help="chain lengths in ops (default 20000 200000)")
+    p.add_argument("--json", metavar="PATH", help="also write every figure and the machine's details here")
+    p.add_argument("--tiny", action="store_true",
+                   help="toy sizes, 3 repeats, short batches: checks the harness works in a few seconds")
+    args = p.parse_args(argv)
+    unknown = [s for s in args.sections if s not in SECTIONS]
+    if unknown:
+        p.error(f"unknown section(s) {', '.join(unknown)}: choose from {', '.join(SECTIONS)}")
+    args.sections = [s for s in SECTIONS if s in args.sections] if args.sections else list(SECTIONS)
+    if "numpy" not in args.contenders:
+        args.contenders = ["numpy", *args.contenders]
+    if args.tiny:
+        args.sizes, args.repeats, args.batch_seconds, args.warmup_steps = ["tiny"], 3, 0.002, 1
+        args.memory_steps, args.chain_ops = min(args.memory_steps, 5), [200, 2000]
+    if args.repeats < 1 or args.memory_steps < 1:
+        p.error("--repeats and --memory-steps must be >= 1")
+    if not 2 <= args.chain_ops[0] < args.chain_ops[1]:
+        p.error("--chain-ops SMALL BIG: need 2 <= SMALL < BIG")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the chosen sections, print their tables, write --json. Returns 1 if a check failed."""
+    args = parse_args(argv)
+
+    def log(message: str) -> None:
+        print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+    threads = numpy_blas_threads()
+    if torch is not None:
+        # The same thread budget as numpy's BLAS, so the comparison is library against library.
+        torch.set_num_threads(threads or os.cpu_count() or 1)
+    machine = machine_info()
+    print(f"machine: {machine['cpu_model']}, {machine['usable_cores']} usable cores, load average "
+          f"{machine['load_average'][0]:.2f}; python {machine['python']}, numpy {np.__version__} "
+          f"(BLAS threads {threads}), torch {machine['torch']} (threads {machine['torch_threads']}), "
+          f"mygrad {machine['mygrad']}")
+    report: dict[str, Any] = {
+        "schema": 1,
+        "argv": sys.argv[1:] if argv is None else list(argv),
+        "settings": {k: v for k, v in vars(args).items() if k != "json"},
+        "machine": machine,
+    }
+    runners = {"step": run_step_section, "chain": run_chain_section, "memory": run_memory_section, "overhead": run_overhead_section}
+    printers = {"step": print_step_table, "chain": print_chain_table, "memory": print_memory_table, "overhead": print_overhead_table}
+    started = time.perf_counter()
+    # Everything imported so far (torch alone is ~10^5 objects) goes to a generation the
+    # garbage collector never scans: otherwise every full collection while the engine runs
+    # would walk torch's objects, slowing the engine only because torch was imported.
+    gc.collect()
+    gc.freeze()
+    try:
+        for section in args.sections:
+            report[section] = runners[section](args, log)
+            printers[section](report[section])
+    finally:
+        gc.unfreeze()
+    report["seconds"] = time.perf_counter() - started
+    report["machine"]["load_average_end"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+
+    failed = [e["size"] + "/" + e["dtype"] for e in report.get("step", {}).get("results", []) if not e["check"]["agree"]]
+    report["checks_passed"] = not failed
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=1, default=str))
+        log(f"wrote {args.json}")
+    if failed:
+        print(f"\nCHECK FAILED: losses disagree with the numpy step for {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
