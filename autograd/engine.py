@@ -182,7 +182,7 @@ def input_grads(node: Context, grad: Tensor, anomaly: bool = False) -> list[tupl
         raw_shape = input_grad.shape
         if raw_shape != source.shape:  # broadcast in forward: sum it back
             input_grad = unbroadcast(input_grad, source.shape, node)
-        if input_grad.dtype != source.dtype:  # e.g. float32 input, float64 operand
+        if input_grad.dtype is not source.dtype and input_grad.dtype != source.dtype:  # float32 input, float64 operand
             input_grad = input_grad.astype(source.dtype)
         sent.append((source, input_grad, raw_shape))
     return sent

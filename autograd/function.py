@@ -128,8 +128,9 @@ class Context:
         Each tensor's version is noted: if it is changed in place before backward (an
         optimizer step, say), backward raises instead of using the new values.
         """
-        self._saved = tensors
-        self._versions = tuple([t._version for t in tensors])
+        if self.needs_input_grad:  # recording; under no_grad there is no backward to save for
+            self._saved = tensors
+            self._versions = tuple([t._version for t in tensors])
 
     @property
     def saved_tensors(self) -> tuple[Tensor, ...]:
@@ -199,9 +200,10 @@ class Function:
     def apply(cls, *args: Any) -> Tensor:
         """Run forward; if grad mode is on and an input requires grad, record the node."""
         tensor = _tensor_class
+        mode = _mode
         ctx = Context()
         record = False
-        if _mode.enabled:
+        if mode.enabled:
             needs = tuple([isinstance(a, tensor) and a.requires_grad for a in args])
             if True in needs:
                 record = True
@@ -212,7 +214,7 @@ class Function:
             raise _op_error(cls, args, err) from err
         if type(data) is not np.ndarray:
             data = np.asarray(data)  # numpy gives scalars, not 0-d arrays, for 0-d results
-        if _mode.anomaly and _mode.enabled:  # your forward code (backward checks its own results)
+        if mode.anomaly and mode.enabled:  # your forward code (backward checks its own results)
             ctx.fn = cls
             ctx.created_at = _user_stack()
             check_finite(data, ctx, "forward")

@@ -111,44 +111,11 @@ def make_problem(size: Size, dtype: str) -> dict[str, np.ndarray]:
 
 
 # ============================================================================ the source's functions
-# Copied from the source (utils.py), asserts included, so the numpy contender runs its exact code.
+# examples/source_numpy.py is the source itself, asserts included, so the numpy contender runs
+# its exact code.
 
-
-def fc_forward(x, w, b):
-    """z = x @ w + b"""
-    assert w.shape[0] == x.shape[1]
-    assert w.shape[1] == b.shape[0]
-    return np.matmul(x, w) + b
-
-
-def fc_backward(x, w, z_grad):
-    """z = x @ w + b: gradients of x, w, and b (the source takes b's as a batch *mean*)"""
-    assert z_grad.shape[0] == x.shape[0]
-    assert z_grad.shape[1] == w.shape[1]
-    x_grad = z_grad @ w.T
-    w_grad = x.T @ z_grad
-    b_grad = np.mean(z_grad, 0)
-    return x_grad, w_grad, b_grad
-
-
-def relu_forward(z):
-    return z * (z > 0)
-
-
-def relu_backward(z, a_grad):
-    return a_grad * (z > 0)
-
-
-def mse(y_true, y_pred):
-    """Per-row mean squared error, shape (batch,)"""
-    assert y_true.shape == y_pred.shape
-    return np.mean((y_true - y_pred) ** 2, axis=-1)
-
-
-def mse_grad(y_true, y_pred):
-    """2 (pred - true): the gradient of the *summed* squared error"""
-    assert y_true.shape == y_pred.shape
-    return 2 * (y_pred - y_true)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
+from source_numpy import fc_backward, fc_forward, mse, mse_grad, relu_backward, relu_forward  # noqa: E402
 
 
 # ============================================================================ contenders

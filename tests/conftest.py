@@ -1,6 +1,8 @@
 """Shared test set-up: hypothesis profiles (``CI=true`` selects the thorough, derandomized one)."""
 
 import os
+import sys
+from pathlib import Path
 
 from hypothesis import HealthCheck, settings
 
@@ -14,3 +16,6 @@ settings.register_profile(
 )
 settings.register_profile("dev", max_examples=25, deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") == "true" else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+# The examples folder holds the source itself (source_numpy.py), which tests import.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))

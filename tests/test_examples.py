@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+import source_numpy
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,10 +88,16 @@ def check_seed_mlp(stdout: str, out: Path) -> None:
     assert not list(out.iterdir()), "--no-pictures should write nothing"
 
 
+def check_source_numpy(stdout: str, out: Path) -> None:
+    """The source's own script prints its first six losses, the same as seed_mlp's."""
+    assert step_losses(stdout) == source_losses(51)
+
+
 @dataclass
 class Run:
-    args: list[str]  # reduced-size arguments; --out is added
+    args: list[str]  # reduced-size arguments
     check: Callable[[str, Path], None]  # (stdout, out folder) -> asserts
+    writes_files: bool = True  # if so, --out is added
 
 
 RUNS: dict[str, Run] = {
@@ -98,6 +105,7 @@ RUNS: dict[str, Run] = {
     "moons.py": Run(["--steps", "150", "--quiet"], check_moons),
     # pictures need autograd.viz and Graphviz: test_seed_mlp_pictures covers them
     "seed_mlp.py": Run(["--steps", "51", "--no-pictures"], check_seed_mlp),
+    "source_numpy.py": Run(["--steps", "51"], check_source_numpy, writes_files=False),
 }
 
 
@@ -118,7 +126,7 @@ def test_example_runs(name: str, tmp_path: Path) -> None:
     # The project's folder on the path, so the run works from a checkout as well as an install
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     result = subprocess.run(
-        [sys.executable, str(EXAMPLES / name), *run.args, "--out", str(out)],
+        [sys.executable, str(EXAMPLES / name), *run.args, *(["--out", str(out)] if run.writes_files else [])],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -133,37 +141,9 @@ def test_example_runs(name: str, tmp_path: Path) -> None:
 
 
 def source_losses(steps: int = 501) -> list[tuple[int, float]]:
-    """The source's run (../shared/seed/source.txt) re-done with its numpy algorithm.
-
-    Hand-derived gradients with the source's conventions: mse_grad = 2 (pred - true),
-    fc_backward's w_grad = x.T @ z_grad (a sum over the batch) and b_grad = its *mean* over the
-    batch; plain updates with lr 1e-3; every 10th step prints the batch mean of the per-row
-    mse, computed before that step's update.
-    """
-    np.random.seed(0)
-    x = np.random.randn(64, 20)
-    true = np.random.randn(64, 10)
-    w1 = np.random.randn(20, 100) * 0.1
-    w2 = np.random.randn(100, 10) * 0.1
-    b1 = np.zeros(100)
-    b2 = np.zeros(10)
-    lr = 1e-3
-    printed = []
-    for i in range(steps):
-        z = x @ w1 + b1
-        a = z * (z > 0)
-        pred = a @ w2 + b2
-        mse = np.mean((true - pred) ** 2, axis=-1)
-        pred_grad = 2 * (pred - true)
-        a_grad, w2_grad, b2_grad = pred_grad @ w2.T, a.T @ pred_grad, np.mean(pred_grad, 0)
-        z_grad = a_grad * (z > 0)
-        w1_grad, b1_grad = x.T @ z_grad, np.mean(z_grad, 0)
-        w1 -= lr * w1_grad
-        w2 -= lr * w2_grad
-        b1 -= lr * b1_grad
-        b2 -= lr * b2_grad
-        if i % 10 == 0:
-            printed.append((i, float(np.mean(mse))))
+    """The source's own run (examples/source_numpy.py): its printed ``(step, loss)`` lines."""
+    printed: list[tuple[int, float]] = []
+    source_numpy.train(steps, report=lambda step, loss: printed.append((step, loss)))
     return printed
 
 

@@ -38,44 +38,9 @@ def assert_close(actual, expected, rtol: float = RTOL) -> None:
 
 
 # ----------------------------------------------------------------------------- the source's functions
-# Copied from source.txt (utils.py), with its asserts and conventions unchanged.
+# examples/source_numpy.py holds them, with the source's asserts and conventions unchanged.
 
-
-def fc_forward(x, w, b):
-    """z = x @ w + b"""
-    assert w.shape[0] == x.shape[1]
-    assert w.shape[1] == b.shape[0]
-    return np.matmul(x, w) + b
-
-
-def fc_backward(x, w, z_grad):
-    """z = x @ w + b: x_grad, w_grad (a sum over the batch), b_grad (a MEAN over the batch)."""
-    assert z_grad.shape[0] == x.shape[0]
-    assert z_grad.shape[1] == w.shape[1]
-    x_grad = z_grad @ w.T
-    w_grad = x.T @ z_grad
-    b_grad = np.mean(z_grad, 0)
-    return x_grad, w_grad, b_grad
-
-
-def relu_forward(z):
-    return z * (z > 0)
-
-
-def relu_backward(z, a_grad):
-    return a_grad * (z > 0)
-
-
-def mse(y_true, y_pred):
-    """per-row mean over classes, shape (batch_size,)"""
-    assert y_true.shape == y_pred.shape
-    return np.mean((y_true - y_pred) ** 2, axis=-1)
-
-
-def mse_grad(y_true, y_pred):
-    """2 * (pred - true): the gradient of the SUMMED squared error"""
-    assert y_true.shape == y_pred.shape
-    return 2 * (y_pred - y_true)
+from source_numpy import fc_backward, fc_forward, mse, mse_grad, relu_backward, relu_forward  # noqa: E402
 
 
 # ----------------------------------------------------------------------------- strategies
