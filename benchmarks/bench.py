@@ -115,7 +115,7 @@ def make_problem(size: Size, dtype: str) -> dict[str, np.ndarray]:
 # its exact code.
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
-from source_numpy import fc_backward, fc_forward, mse, mse_grad, relu_backward, relu_forward  # noqa: E402
+from source_numpy import forward_backward  # noqa: E402
 
 
 # ============================================================================ contenders
@@ -143,14 +143,7 @@ class NumpyStep:
 
     def step(self) -> np.ndarray:
         x, true, w1, b1, w2, b2, lr = self.x, self.y, self.w1, self.b1, self.w2, self.b2, self.lr
-        z = fc_forward(x, w1, b1)
-        a = relu_forward(z)
-        pred = fc_forward(a, w2, b2)
-        loss = mse(true, pred)
-        pred_grad = mse_grad(true, pred)
-        a_grad, w2_grad, b2_grad = fc_backward(a, w2, pred_grad)
-        z_grad = relu_backward(z, a_grad)
-        _, w1_grad, b1_grad = fc_backward(x, w1, z_grad)
+        loss, (w1_grad, b1_grad, w2_grad, b2_grad) = forward_backward(x, true, w1, b1, w2, b2)
         w1 -= lr * w1_grad
         w2 -= lr * w2_grad
         b1 -= lr * b1_grad

@@ -66,6 +66,24 @@ BATCH_SIZE = 64
 LR = 1e-3
 
 
+def forward_backward(
+    x: np.ndarray, true: np.ndarray, w1: np.ndarray, b1: np.ndarray, w2: np.ndarray, b2: np.ndarray
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """Steps 1-3 of the source's loop: forward, loss (per row), backward (w1, b1, w2, b2 grads)."""
+    # 1. forward
+    z = fc_forward(x, w1, b1)  # (batch_size, 100)
+    a = relu_forward(z)  # (batch_size, 100)
+    pred = fc_forward(a, w2, b2)  # (batch_size, 10)
+    # 2. loss
+    loss = mse(true, pred)  # (batch_size,)
+    # 3. backward
+    pred_grad = mse_grad(true, pred)  # (batch_size, 10)
+    a_grad, w2_grad, b2_grad = fc_backward(a, w2, pred_grad)
+    z_grad = relu_backward(z, a_grad)  # (batch_size, 100)
+    _, w1_grad, b1_grad = fc_backward(x, w1, z_grad)
+    return loss, (w1_grad, b1_grad, w2_grad, b2_grad)
+
+
 def train(steps: int = 501, report: Callable[[int, float], None] = print) -> dict[str, np.ndarray]:
     """The source's main.py: data and weights from seed 0, then ``steps`` steps of SGD.
 
@@ -82,17 +100,7 @@ def train(steps: int = 501, report: Callable[[int, float], None] = print) -> dic
     b1 = np.zeros((100,))
     b2 = np.zeros((10,))
     for i in range(steps):
-        # 1. forward
-        z = fc_forward(x, w1, b1)  # (batch_size, 100)
-        a = relu_forward(z)  # (batch_size, 100)
-        pred = fc_forward(a, w2, b2)  # (batch_size, 10)
-        # 2. loss
-        loss = mse(true, pred)  # (batch_size,)
-        # 3. backward
-        pred_grad = mse_grad(true, pred)  # (batch_size, 10)
-        a_grad, w2_grad, b2_grad = fc_backward(a, w2, pred_grad)
-        z_grad = relu_backward(z, a_grad)  # (batch_size, 100)
-        _, w1_grad, b1_grad = fc_backward(x, w1, z_grad)
+        loss, (w1_grad, b1_grad, w2_grad, b2_grad) = forward_backward(x, true, w1, b1, w2, b2)
         # 4. update
         w1 -= LR * w1_grad  # (20, 100)
         w2 -= LR * w2_grad  # (100, 10)
