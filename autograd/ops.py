@@ -97,7 +97,7 @@ class Div(Function):
 class Pow(Function):
     """c = a ** b;  dc/da = b * a**(b - 1),  dc/db = a**b * log(a)
 
-    As in PyTorch, dc/db is taken as 0 where a == 0 and b >= 0 (a**b is flat in b there,
+    dc/da is 0 where b == 0 (also at a == 0). As in PyTorch, dc/db is taken as 0 where a == 0 and b >= 0 (a**b is flat in b there,
     or the limit is 0), and is NaN for a negative base (log(a) is undefined).
     """
 
@@ -110,7 +110,12 @@ class Pow(Function):
     def backward(ctx: Context, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        grad_a = grad * b * a ** (b - 1) if need_a else None
+        grad_a = None
+        if need_a:
+            base = a
+            if (b.data == 0).any():  # d/da a**0 = 0, even at a == 0 where a**(b - 1) is inf
+                base = where(b.data == 0, 1.0, a)  # 0 * 1 there, and no inf to differentiate
+            grad_a = grad * b * base ** (b - 1)
         grad_b = None
         if need_b:
             zero_base = (a.data == 0) & (b.data >= 0)

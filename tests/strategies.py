@@ -21,9 +21,9 @@ from hypothesis.extra import numpy as hnp
 MAX_DIMS = 3
 MAX_SIDE = 3
 
-# Central differences step x by +-1e-6 (FD_EPS in the tests). A value at least KINK_GAP
-# from a kink, a tie or a bound stays on one side of it at x +- eps (and at x +- eps for
-# each coordinate of the second-derivative check), with a factor 1e4 to spare.
+# Central differences move each input by at most 1e-6 (FD_EPS in the tests: one element by
+# +-eps, or all of them by +-eps * u with |u| <= 1). A value at least KINK_GAP from a kink,
+# a tie or a bound therefore stays on its side of it, with a factor 1e4 to spare.
 KINK_GAP = 0.01
 
 
