@@ -16,7 +16,7 @@ from __future__ import annotations
 import weakref
 from typing import TYPE_CHECKING, Sequence
 
-from .function import Context, as_tensor, check_finite, is_tensor, enable_grad, is_anomaly_enabled, no_grad
+from .function import Context, as_tensor, check_finite, is_anomaly_enabled, is_tensor, set_grad_enabled
 from .ops import SumTo
 
 if TYPE_CHECKING:
@@ -107,7 +107,8 @@ def backward(
     visited: list[Context] = []
     anomaly = is_anomaly_enabled()
 
-    with enable_grad() if create_graph else no_grad():
+    grad_mode = set_grad_enabled(create_graph)  # record the backward pass only for create_graph
+    try:
         for root, grad in zip(roots, root_grads):
             _add_to(pending if root.grad_fn is not None else leaf_grads, root.grad_fn or root, grad)
         order = topological_order([r.grad_fn for r in roots if r.grad_fn is not None])
@@ -152,6 +153,8 @@ def backward(
             updates.append((tensor, grad))
         for tensor, grad in updates:
             tensor.grad = grad
+    finally:
+        set_grad_enabled(grad_mode)
     return None
 
 

@@ -60,6 +60,13 @@ def is_grad_enabled() -> bool:
     return _mode.enabled
 
 
+def set_grad_enabled(enabled: bool) -> bool:
+    """Turn recording on or off in this thread; returns the previous setting (to restore it)."""
+    previous = _mode.enabled
+    _mode.enabled = enabled
+    return previous
+
+
 class _SetGradMode:
     """Context manager and decorator that sets grad mode for a block, then restores it."""
 

@@ -437,7 +437,9 @@ class BroadcastTo(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Tensor, shape: tuple[int, ...]) -> np.ndarray:
-        return np.broadcast_to(x.data, shape)
+        out = np.empty(shape, dtype=x.dtype)  # a real array, not a read-only view:
+        out[...] = x.data  # copying is quicker than np.broadcast_to at these sizes
+        return out
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, None]:
