@@ -7,9 +7,10 @@
 * ``trace(loss, params)`` -> the replayed graph with every value and gradient (what the others use)
 
 Importing this package needs only numpy. ``draw`` and ``save`` need the graphviz Python
-package (``pip install graphviz``) and, for pictures, Graphviz's ``dot`` program
-(``apt-get install graphviz`` / ``brew install graphviz``); ``explain`` and ``page`` work
-without either. Values and gradients are recomputed from the leaves' current values.
+package (``pip install graphviz``) and, for pictures, a renderer: Graphviz's ``dot`` program
+(``apt-get install graphviz`` / ``brew install graphviz``) or pygraphviz, whose wheels bring
+Graphviz with them (both come with ``pip install -e ".[viz]"``); ``explain`` and ``page``
+work without either. Values and gradients are recomputed from the leaves' current values.
 """
 
 from .dot import GraphvizNotFound, draw, save
