@@ -16,7 +16,7 @@ from __future__ import annotations
 import weakref
 from typing import TYPE_CHECKING, Sequence
 
-from .function import Context, as_tensor, check_finite, is_anomaly_enabled, is_tensor, set_grad_enabled
+from .function import Context, as_tensor, check_finite, is_anomaly_enabled, is_tensor, set_grad_enabled, set_in_backward
 from .ops import SumTo
 
 if TYPE_CHECKING:
@@ -108,6 +108,7 @@ def backward(
     anomaly = is_anomaly_enabled()
 
     grad_mode = set_grad_enabled(create_graph)  # record the backward pass only for create_graph
+    was_in_backward = set_in_backward(True)
     try:
         for root, grad in zip(roots, root_grads):
             _add_to(pending if root.grad_fn is not None else leaf_grads, root.grad_fn or root, grad)
@@ -155,6 +156,7 @@ def backward(
             tensor.grad = grad
     finally:
         set_grad_enabled(grad_mode)
+        set_in_backward(was_in_backward)
     return None
 
 

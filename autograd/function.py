@@ -50,6 +50,7 @@ class _GradMode(threading.local):
 
     enabled: bool = True
     anomaly: bool = False
+    in_backward: bool = False  # set by the engine while it runs backward formulas
 
 
 _mode = _GradMode()
@@ -58,6 +59,13 @@ _mode = _GradMode()
 def is_grad_enabled() -> bool:
     """True when ops record the graph in this thread."""
     return _mode.enabled
+
+
+def set_in_backward(flag: bool) -> bool:
+    """Mark that the engine is running backward formulas (anomaly checks name the op then)."""
+    previous = _mode.in_backward
+    _mode.in_backward = flag
+    return previous
 
 
 def set_grad_enabled(enabled: bool) -> bool:
@@ -103,6 +111,37 @@ class enable_grad(_SetGradMode):
     enabled = True
 
 
+# ----------------------------------------------------------------------------- versions
+
+
+# In-place changes are counted per block of memory, not per tensor: x, x.reshape(...), x[0],
+# x.T and x.detach() all share x's memory, so a change through any of them is a change of
+# all. A block is named by the array that owns it; the count lives here until that array
+# is freed (weakref.finalize drops it then, so a recycled id() never inherits a count).
+_changes: dict[int, int] = {}
+
+
+def _owner(array: np.ndarray) -> np.ndarray:
+    """The array that owns ``array``'s memory (itself, unless it is a view)."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
+
+
+def version_of(array: np.ndarray) -> int:
+    """How many in-place changes the memory under ``array`` has seen."""
+    return _changes.get(id(_owner(array)), 0)
+
+
+def bump_version(array: np.ndarray) -> None:
+    """Count one in-place change of the memory under ``array``."""
+    owner = _owner(array)
+    key = id(owner)
+    if key not in _changes:
+        weakref.finalize(owner, _changes.pop, key, None)
+    _changes[key] = _changes.get(key, 0) + 1
+
+
 # ----------------------------------------------------------------------------- the graph node
 
 
@@ -121,7 +160,8 @@ class Context:
     needs_input_grad: tuple[bool, ...] = ()
     shape: tuple[int, ...] = ()
     dtype: np.dtype
-    output: Tensor | None = None
+    _output: Tensor | None = None  # see the ``output`` property
+    _output_version: int = 0
     out_ref: weakref.ref[Tensor] | None = None  # the output tensor, while something else keeps it
     released: bool = False  # True once backward freed what forward saved
     retained: weakref.ref[Tensor] | None = None  # set by Tensor.retain_grad()
@@ -137,22 +177,32 @@ class Context:
         """
         if self.needs_input_grad:  # recording; under no_grad there is no backward to save for
             self._saved = tensors
-            self._versions = tuple([t._version for t in tensors])
+            self._versions = tuple([version_of(t.data) for t in tensors])
 
     @property
     def saved_tensors(self) -> tuple[Tensor, ...]:
         if self.released:
             raise RuntimeError(self.released_message())
         for i, (t, version) in enumerate(zip(self._saved, self._versions)):
-            if t._version != version:
-                raise RuntimeError(self._modified_message(i, t, version))
+            if version_of(t.data) != version:
+                raise RuntimeError(self._modified_message(f"saved tensor {i}", t, version))
         return self._saved
 
-    def _modified_message(self, i: int, t: Tensor, version: int) -> str:
+    @property
+    def output(self) -> Tensor:
+        """The op's output, for ops with ``save_output = True`` (checked like saved tensors)."""
+        if self.released:
+            raise RuntimeError(self.released_message())
+        out = self._output
+        if version_of(out.data) != self._output_version:
+            raise RuntimeError(self._modified_message("its output", out, self._output_version))
+        return out
+
+    def _modified_message(self, what: str, t: Tensor, version: int) -> str:
         label = f" {t.name!r}" if t.name else ""
         return (
-            f"{self.name}.backward: saved tensor {i}{label} of shape {t.shape} was modified in "
-            f"place after the forward pass saved it (version {t._version}, saved at version "
+            f"{self.name}.backward: {what}{label} of shape {t.shape} was modified in place "
+            f"after the forward pass saved it (version {version_of(t.data)}, saved at version "
             f"{version}), so the gradient would be computed from the wrong values. Call "
             "backward() before changing it (e.g. before optimizer.step()), or recompute the "
             "forward pass after the change."
@@ -161,7 +211,7 @@ class Context:
     def release(self) -> None:
         """Free what forward saved; a later backward through this node raises."""
         self._saved = ()
-        self.output = None
+        self._output = None
         self.released = True
 
     def released_message(self) -> str:
@@ -221,7 +271,7 @@ class Function:
             raise _op_error(cls, args, err) from err
         if type(data) is not np.ndarray:
             data = np.asarray(data)  # numpy gives scalars, not 0-d arrays, for 0-d results
-        if mode.anomaly and mode.enabled:  # your forward code (backward checks its own results)
+        if mode.anomaly and not mode.in_backward:  # your forward code (backward checks its own)
             ctx.fn = cls
             ctx.created_at = _user_stack()
             check_finite(data, ctx, "forward")
@@ -235,7 +285,8 @@ class Function:
             ctx.dtype = data.dtype
             ctx.out_ref = weakref.ref(out)
             if cls.save_output:
-                ctx.output = out
+                ctx._output = out
+                ctx._output_version = version_of(data)
             out.grad_fn = ctx
             out.requires_grad = True
         return out

@@ -12,7 +12,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from . import engine, ops
-from .function import Context, as_tensor, is_grad_enabled, set_tensor_class
+from .function import Context, as_tensor, bump_version, is_grad_enabled, set_tensor_class, version_of
 
 Shape = tuple[int, ...]
 
@@ -48,7 +48,6 @@ class Tensor:
     requires_grad: bool = False
     grad_fn: Context | None = None
     name: str | None = None
-    _version: int = 0  # bumped by every in-place change (add_, sub_, mul_, copy_)
 
     def __init__(
         self,
@@ -206,41 +205,49 @@ class Tensor:
 
     # ------------------------------------------------------------------ in-place updates
 
-    def _in_place(self, op: str) -> None:
+    def _check_in_place(self, op: str) -> None:
         if self.requires_grad and self.grad_fn is None and is_grad_enabled():
             raise RuntimeError(
                 f"{op}: a leaf tensor that requires grad cannot be changed in place while grad "
                 "mode is on (the change would not be recorded); do it under no_grad(), as "
                 "optimizers do"
             )
-        self._version += 1
+
+    @property
+    def _version(self) -> int:
+        """In-place changes so far of this tensor's memory (shared with its views)."""
+        return version_of(self.data)
 
     def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
-        """self += alpha * other, in place (not recorded in the graph; bumps the version)."""
-        self._in_place("add_")
+        """self += alpha * other, in place (not recorded in the graph; counts as a change)."""
+        self._check_in_place("add_")
         value = other.data if isinstance(other, Tensor) else other
         self.data += value if alpha == 1.0 else alpha * value
+        bump_version(self.data)  # only once the change has happened
         return self
 
     def sub_(self, other: Any) -> Tensor:
-        """self -= other, in place (not recorded in the graph; bumps the version)."""
-        self._in_place("sub_")
+        """self -= other, in place (not recorded in the graph; counts as a change)."""
+        self._check_in_place("sub_")
         self.data -= other.data if isinstance(other, Tensor) else other
+        bump_version(self.data)
         return self
 
     def mul_(self, other: Any) -> Tensor:
-        """self *= other, in place (not recorded in the graph; bumps the version)."""
-        self._in_place("mul_")
+        """self *= other, in place (not recorded in the graph; counts as a change)."""
+        self._check_in_place("mul_")
         self.data *= other.data if isinstance(other, Tensor) else other
+        bump_version(self.data)
         return self
 
     def copy_(self, src: Any) -> Tensor:
-        """Copy ``src``'s values into this tensor, in place (bumps the version)."""
+        """Copy ``src``'s values into this tensor, in place (counts as a change)."""
         value = np.asarray(src.data if isinstance(src, Tensor) else src)
         if value.shape != self.shape:
             raise ValueError(f"copy_: source shape {value.shape} differs from the tensor's {self.shape}")
-        self._in_place("copy_")
+        self._check_in_place("copy_")
         np.copyto(self.data, value, casting="unsafe")
+        bump_version(self.data)
         return self
 
     def retain_grad(self) -> Tensor:
