@@ -16,7 +16,15 @@ from __future__ import annotations
 import weakref
 from typing import TYPE_CHECKING, Sequence
 
-from .function import Context, as_tensor, check_finite, is_anomaly_enabled, is_tensor, set_grad_enabled, set_in_backward
+from .function import (
+    Context,
+    as_tensor,
+    check_finite,
+    is_anomaly_enabled,
+    is_tensor,
+    set_grad_enabled,
+    set_in_backward,
+)
 from .ops import SumTo
 
 if TYPE_CHECKING:
@@ -73,8 +81,8 @@ def unbroadcast(grad: Tensor, shape: tuple[int, ...], node: Context) -> Tensor:
     """Sum ``grad`` over the axes that broadcasting added or stretched, giving ``shape``.
 
     If forward broadcast an input of shape (3,) to (4, 3), its gradient arrives as (4, 3)
-    and the 4 copies' gradients add up: sum over axis 0. Uses Tensor.sum, so it can be
-    differentiated again.
+    and the 4 copies' gradients add up: sum over axis 0. The sum is an op (``SumTo``), so it
+    can be differentiated again.
     """
     lead = grad.ndim - len(shape)
     if lead < 0 or any(n != 1 and n != g for n, g in zip(shape, grad.shape[lead:])):

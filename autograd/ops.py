@@ -97,8 +97,9 @@ class Div(Function):
 class Pow(Function):
     """c = a ** b;  dc/da = b * a**(b - 1),  dc/db = a**b * log(a)
 
-    dc/da is 0 where b == 0 (also at a == 0). As in PyTorch, dc/db is taken as 0 where a == 0 and b >= 0 (a**b is flat in b there,
-    or the limit is 0), and is NaN for a negative base (log(a) is undefined).
+    dc/da is 0 where b == 0 (also at a == 0). As in PyTorch, dc/db is taken as 0 where a == 0
+    and b >= 0 (a**b is flat in b there, or the limit is 0), and is NaN for a negative base
+    (log(a) is undefined).
     """
 
     @staticmethod

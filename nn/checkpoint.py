@@ -31,7 +31,9 @@ def _flatten(state: Mapping[str, Any], prefix: str, out: dict[str, np.ndarray]) 
             continue
         array = np.asarray(value.data if isinstance(value, Tensor) else value)
         if array.dtype.kind not in "fiub":
-            raise TypeError(f"save: {name!r} is not numeric (dtype {array.dtype}); only numbers and arrays can be saved")
+            raise TypeError(
+                f"save: {name!r} is not numeric (dtype {array.dtype}); only numbers and arrays can be saved"
+            )
         out[name] = array
 
 

@@ -122,7 +122,8 @@ class Module:
             else:
                 values[name] = value
         if problems:
-            raise ValueError(f"load_state_dict for {type(self).__name__}: " + "; ".join(problems) + "; nothing was loaded")
+            listed = "; ".join(problems)
+            raise ValueError(f"load_state_dict for {type(self).__name__}: {listed}; nothing was loaded")
         with no_grad():
             for name, value in values.items():
                 params[name].copy_(value)

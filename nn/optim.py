@@ -32,7 +32,9 @@ class Optimizer:
             group = {**defaults, **group, "params": list(group["params"])}
             for p in group["params"]:
                 if not isinstance(p, Tensor) or not p.requires_grad or not p.is_leaf:
-                    raise TypeError(f"{type(self).__name__}: can only optimize leaf tensors that require grad, got {p!r}")
+                    raise TypeError(
+                        f"{type(self).__name__}: can only optimize leaf tensors that require grad, got {p!r}"
+                    )
                 if p in seen:
                     raise ValueError(f"{type(self).__name__}: a parameter appears in more than one group")
                 seen.add(p)
@@ -85,7 +87,9 @@ class Optimizer:
         params = self._all_params()
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups):
-            raise ValueError(f"load_state_dict: {len(groups)} groups saved, {len(self.param_groups)} here; nothing loaded")
+            raise ValueError(
+                f"load_state_dict: {len(groups)} groups saved, {len(self.param_groups)} here; nothing loaded"
+            )
         new_options = []
         for g, group in enumerate(self.param_groups):
             saved = groups[str(g)]
@@ -96,7 +100,9 @@ class Optimizer:
         for key, s in state_dict.get("state", {}).items():  # a file drops an empty state
             i = int(key)
             if not 0 <= i < len(params):
-                raise ValueError(f"load_state_dict: state for parameter {i}, but there are {len(params)}; nothing loaded")
+                raise ValueError(
+                    f"load_state_dict: state for parameter {i}, but there are {len(params)}; nothing loaded"
+                )
             for name, value in s.items():
                 if isinstance(value, np.ndarray) and value.ndim > 0 and value.shape != params[i].shape:
                     raise ValueError(
