@@ -63,6 +63,10 @@ try:
     from mygrad.nnet.activations import relu as mygrad_relu
 except ImportError:
     mygrad = None
+try:  # scalars only: it takes part in the per-op overhead section, not in the training step
+    from micrograd.engine import Value as MicrogradValue
+except ImportError:
+    MicrogradValue = None
 
 
 # ============================================================================ the problem
@@ -269,6 +273,8 @@ def missing_reason(name: str) -> str | None:
         return "torch is not installed"
     if name == "mygrad" and mygrad is None:
         return "mygrad is not installed (pip install mygrad)"
+    if name == "micrograd" and MicrogradValue is None:
+        return "micrograd is not installed (pip install micrograd)"
     return None
 
 
@@ -597,7 +603,9 @@ RESET_GRADS = {
     "autograd": "a.grad = None; b.grad = None",
     "torch": "a.grad = None; b.grad = None",
     "mygrad": "a.null_grad(); b.null_grad()",
+    "micrograd": "a.grad = 0.0; b.grad = 0.0",
 }
+OVERHEAD_LIBS = ("torch", "mygrad", "micrograd")  # next to autograd, where installed (micrograd: always)
 
 
 def overhead_namespace(lib: str) -> dict[str, Any]:
@@ -607,6 +615,8 @@ def overhead_namespace(lib: str) -> dict[str, Any]:
         return {"a": Tensor(-4.0, requires_grad=True), "b": Tensor(2.0, requires_grad=True)}
     if lib == "torch":
         return {name: torch.tensor(v, dtype=torch.float64, requires_grad=True) for name, v in (("a", -4.0), ("b", 2.0))}
+    if lib == "micrograd":
+        return {"a": MicrogradValue(-4.0), "b": MicrogradValue(2.0)}
     return {"a": mygrad.tensor(-4.0), "b": mygrad.tensor(2.0)}
 
 
@@ -620,10 +630,16 @@ def recording_off(lib: str) -> Any:
 
 
 def run_overhead_section(args: argparse.Namespace, log: Callable[[str], None]) -> dict[str, Any]:
-    libs = ["autograd"] + [n for n in ("torch", "mygrad") if n in args.contenders and missing_reason(n) is None]
+    libs = ["autograd"] + [
+        n for n in OVERHEAD_LIBS if (n in args.contenders or n == "micrograd") and missing_reason(n) is None
+    ]
     timers: dict[str, Callable[[], float]] = {}
     for label, stmt, np_stmt, off in OVERHEAD_OPS:
-        cases = [("numpy", np_stmt)] + [(lib, stmt.format(reset=RESET_GRADS[lib])) for lib in libs]
+        cases = [("numpy", np_stmt)] + [
+            (lib, stmt.format(reset=RESET_GRADS[lib]))
+            for lib in libs
+            if not (off and lib == "micrograd")  # micrograd always records: it has no no_grad
+        ]
         for lib, code in cases:
             timer = timeit.Timer(code, globals=overhead_namespace(lib))
 
@@ -647,6 +663,9 @@ def run_overhead_section(args: argparse.Namespace, log: Callable[[str], None]) -
         base = statistics.median(samples[f"{label}|numpy"])
         row: dict[str, Any] = {"op": label, "numpy_us": base * 1e6}
         for lib in libs:
+            if f"{label}|{lib}" not in samples:
+                row[f"{lib}_us"] = row[f"{lib}_ratio_to_numpy"] = None
+                continue
             med = statistics.median(samples[f"{label}|{lib}"])
             row[f"{lib}_us"] = med * 1e6
             row[f"{lib}_ratio_to_numpy"] = med / base
@@ -663,11 +682,23 @@ def print_overhead_table(section: dict[str, Any]) -> None:
     for row in section["rows"]:
         line = f"{row['op']:<26} {row['numpy_us']:>7.2f}"
         for lib in libs:
-            line += f" {row[lib + '_us']:>9.2f} {row[lib + '_ratio_to_numpy']:>7.1f}x"
+            if row[lib + "_us"] is None:
+                line += f" {'-':>9} {'-':>8}"
+            else:
+                line += f" {row[lib + '_us']:>9.2f} {row[lib + '_ratio_to_numpy']:>7.1f}x"
         print(line)
 
 
 # ============================================================================ machine info
+
+
+def _dist_version(name: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return None
 
 
 def machine_info() -> dict[str, Any]:
@@ -686,6 +717,7 @@ def machine_info() -> dict[str, Any]:
         "torch": getattr(torch, "__version__", None),
         "torch_threads": torch.get_num_threads() if torch is not None else None,
         "mygrad": getattr(mygrad, "__version__", None),
+        "micrograd": _dist_version("micrograd") if MicrogradValue is not None else None,
         "git": _git_state(),
     }
     try:
