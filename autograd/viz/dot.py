@@ -150,14 +150,18 @@ def _graphviz() -> Any:
     return graphviz
 
 
-def draw(t: Tensor, params: Any = None) -> graphviz.Digraph:
+def draw(t: Tensor, params: Any = None, size: str | None = None) -> graphviz.Digraph:
     """The graph behind ``t`` as a ``graphviz.Digraph`` (shows itself in Jupyter).
 
     ``params``: a Module (``named_parameters()``) or ``{name: Tensor}`` to label parameters.
+    ``size``: Graphviz's largest drawing size in inches, e.g. ``"10,14"`` to fit a notebook.
     Values and grads come from replaying the graph with the leaves' *current* values
     (see :mod:`autograd.viz.replay`), so they are there even after ``loss.backward()``.
     """
-    return to_digraph(trace(t, params))
+    graph = to_digraph(trace(t, params))
+    if size is not None:
+        graph.attr(size=size)
+    return graph
 
 
 def to_digraph(tr: Trace) -> graphviz.Digraph:
