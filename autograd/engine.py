@@ -57,12 +57,11 @@ def topological_order(roots: Sequence[Context]) -> list[Context]:
     return order
 
 
-def _leading_to(order: list[Context], inputs: Sequence[Tensor]) -> set[Context]:
-    """The nodes of ``order`` whose backward sends gradient on toward one of ``inputs``.
-
-    ``autograd.grad`` runs only these, so the graph behind the inputs is never touched.
+def _leading_to(order: list[Context], wanted: set[Context], inputs: Sequence[Tensor]) -> set[Context]:
+    """The nodes of ``order`` whose backward sends gradient on toward one of ``inputs``
+    (``wanted``: the inputs' own nodes). ``autograd.grad`` runs only these, so the graph
+    behind the inputs is never touched.
     """
-    wanted = {t.grad_fn for t in inputs if t.grad_fn is not None}
     leaves = {t for t in inputs if t.grad_fn is None}
     useful: set[Context] = set()
     for node in reversed(order):  # inputs before the nodes that use them
@@ -90,8 +89,14 @@ def unbroadcast(grad: Tensor, shape: tuple[int, ...], node: Context) -> Tensor:
             f"{node.name}.backward returned a gradient of shape {grad.shape} for an input of "
             f"shape {shape}; a gradient must have the input's shape or broadcast to it"
         )
-    stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
-    return SumTo.apply(grad, tuple(range(lead)) + stretched, shape)
+    return SumTo.apply(grad, summed_axes(grad.shape, shape), shape)
+
+
+def summed_axes(grad_shape: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The axes of ``grad_shape`` that broadcasting added (leading) or stretched (from 1)."""
+    lead = len(grad_shape) - len(shape)
+    stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and grad_shape[lead + i] != 1)
+    return tuple(range(lead)) + stretched
 
 
 def backward(
@@ -121,7 +126,7 @@ def backward(
         for root, grad in zip(roots, root_grads):
             _add_to(pending if root.grad_fn is not None else leaf_grads, root.grad_fn or root, grad)
         order = topological_order([r.grad_fn for r in roots if r.grad_fn is not None])
-        useful = None if inputs is None else _leading_to(order, inputs)
+        useful = None if inputs is None else _leading_to(order, wanted, inputs)  # type: ignore[arg-type]
         for node in order:
             if useful is not None and node not in useful:  # grad(): nothing wanted lies behind it
                 if node in wanted:  # type: ignore[operator]

@@ -75,20 +75,22 @@ def set_grad_enabled(enabled: bool) -> bool:
     return previous
 
 
-class _SetGradMode:
-    """Context manager and decorator that sets grad mode for a block, then restores it."""
+class _Switch:
+    """Context manager and decorator: set one of this thread's switches for a block, then
+    restore it. Subclasses name the switch and the value."""
 
-    enabled: bool
+    switch: str
+    value: bool
 
     def __init__(self) -> None:
         self._previous: list[bool] = []
 
     def __enter__(self) -> None:
-        self._previous.append(_mode.enabled)
-        _mode.enabled = self.enabled
+        self._previous.append(getattr(_mode, self.switch))
+        setattr(_mode, self.switch, self.value)
 
     def __exit__(self, *exc_info: object) -> None:
-        _mode.enabled = self._previous.pop()
+        setattr(_mode, self.switch, self._previous.pop())
 
     def __call__(self, func: F) -> F:
         @functools.wraps(func)
@@ -99,16 +101,16 @@ class _SetGradMode:
         return wrapper  # type: ignore[return-value]
 
 
-class no_grad(_SetGradMode):
+class no_grad(_Switch):
     """Ops inside record no graph: ``with no_grad(): ...`` or ``@no_grad()`` (thread-local)."""
 
-    enabled = False
+    switch, value = "enabled", False
 
 
-class enable_grad(_SetGradMode):
+class enable_grad(_Switch):
     """Turn recording back on inside a ``no_grad`` block (thread-local)."""
 
-    enabled = True
+    switch, value = "enabled", True
 
 
 # ----------------------------------------------------------------------------- versions
@@ -295,22 +297,15 @@ class Function:
 # ----------------------------------------------------------------------------- anomaly detection
 
 
-class detect_anomaly:
+class detect_anomaly(_Switch):
     """Inside this block, the first op whose forward or backward makes a NaN or Inf raises.
 
     The error names the op and shows where in your code it was created. Checking every
-    value costs time: use it to find a problem, not in normal training. Thread-local.
+    value costs time: use it to find a problem, not in normal training. Thread-local; also
+    a decorator (``@detect_anomaly()``).
     """
 
-    def __init__(self) -> None:
-        self._previous: list[bool] = []
-
-    def __enter__(self) -> None:
-        self._previous.append(_mode.anomaly)
-        _mode.anomaly = True
-
-    def __exit__(self, *exc_info: object) -> None:
-        _mode.anomaly = self._previous.pop()
+    switch, value = "anomaly", True
 
 
 def is_anomaly_enabled() -> bool:

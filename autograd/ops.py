@@ -356,7 +356,7 @@ class Mean(Function):
     def forward(ctx: Context, x: Tensor, axis: Axis, keepdims: bool) -> np.ndarray:
         ctx.in_shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
         out = x.data.mean(axis=axis, keepdims=keepdims)
-        ctx.count = x.data.size // max(np.size(out), 1) if x.data.size else 0
+        ctx.count = x.data.size // max(np.size(out), 1)  # elements averaged into each output
         return out
 
     @staticmethod

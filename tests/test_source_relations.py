@@ -196,6 +196,17 @@ def network(rng, batch, n_in, hidden, n_out, bias_scale):
     )
 
 
+def assert_network_relations(arrays_, batch: int) -> None:
+    """The two-layer network's relations: equal weight grads, bias grads batch_size times larger."""
+    _, (w1_grad, b1_grad, w2_grad, b2_grad) = source_step(*arrays_)
+    _, (g_w1, g_b1, g_w2, g_b2) = autograd_step(*arrays_)
+    s_w1, s_b1, s_w2, s_b2 = abs_scales(*arrays_)
+    assert_close(g_w1, w1_grad, s_w1, "w1")
+    assert_close(g_w2, w2_grad, s_w2, "w2")
+    assert_close(g_b1, batch * b1_grad, s_b1, "b1 vs batch_size * b1_grad")
+    assert_close(g_b2, batch * b2_grad, s_b2, "b2 vs batch_size * b2_grad")
+
+
 @given(
     seed=st.integers(0, 2**32 - 1),
     sizes=st.one_of(
@@ -207,14 +218,7 @@ def network(rng, batch, n_in, hidden, n_out, bias_scale):
 def test_two_layer_network_gradients(seed, sizes, bias_scale):
     batch = sizes[0]
     arrays_ = network(np.random.default_rng(seed), *sizes, bias_scale)
-    _, (w1_grad, b1_grad, w2_grad, b2_grad) = source_step(*arrays_)
-    _, (g_w1, g_b1, g_w2, g_b2) = autograd_step(*arrays_)
-    s_w1, s_b1, s_w2, s_b2 = abs_scales(*arrays_)
-
-    assert_close(g_w1, w1_grad, s_w1, "w1")
-    assert_close(g_w2, w2_grad, s_w2, "w2")
-    assert_close(g_b1, batch * b1_grad, s_b1, "b1 vs batch_size * b1_grad")
-    assert_close(g_b2, batch * b2_grad, s_b2, "b2 vs batch_size * b2_grad")
+    assert_network_relations(arrays_, batch)
 
 
 @given(data=st.data())
@@ -229,13 +233,7 @@ def test_two_layer_network_with_drawn_values(data):
         data.draw(arrays((hidden, n_out)), label="w2"),
         data.draw(arrays((n_out,)), label="b2"),
     )
-    _, (w1_grad, b1_grad, w2_grad, b2_grad) = source_step(*arrays_)
-    _, (g_w1, g_b1, g_w2, g_b2) = autograd_step(*arrays_)
-    s_w1, s_b1, s_w2, s_b2 = abs_scales(*arrays_)
-    assert_close(g_w1, w1_grad, s_w1, "w1")
-    assert_close(g_w2, w2_grad, s_w2, "w2")
-    assert_close(g_b1, batch * b1_grad, s_b1, "b1 vs batch_size * b1_grad")
-    assert_close(g_b2, batch * b2_grad, s_b2, "b2 vs batch_size * b2_grad")
+    assert_network_relations(arrays_, batch)
 
 
 # ----------------------------------------------------------------------------- the source's run

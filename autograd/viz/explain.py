@@ -18,7 +18,8 @@ import sys
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
-from .replay import CONSTANT, OpInfo, TensorInfo, Trace, describe, shape_text, summarize, summed_axes, trace
+from ..engine import summed_axes
+from .replay import CONSTANT, OpInfo, TensorInfo, Trace, describe, shape_text, summarize, trace
 
 if TYPE_CHECKING:
     from ..tensor import Tensor

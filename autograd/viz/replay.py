@@ -394,13 +394,6 @@ def describe(value: Any, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
-def summed_axes(raw_shape: Shape, shape: Shape) -> tuple[int, ...]:
-    """The axes (of ``raw_shape``) that un-broadcasting sums to get ``shape``: as engine.unbroadcast."""
-    lead = len(raw_shape) - len(shape)
-    stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and raw_shape[lead + i] != 1)
-    return tuple(range(lead)) + stretched
-
-
 def has_nonfinite(array: np.ndarray | None) -> bool:
     """True if the array holds a NaN or an infinity."""
     return array is not None and np.asarray(array).dtype.kind == "f" and not bool(np.isfinite(array).all())
