@@ -1,8 +1,9 @@
 """autograd: a Tensor on numpy that records its ops and backpropagates through them."""
 
 from .engine import grad
-from .function import Context, Function, detect_anomaly, enable_grad, is_grad_enabled, no_grad
+from .function import Context, Function, once_differentiable
 from .gradcheck import gradcheck
+from .mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .ops import concatenate, maximum, minimum, stack, where
 from .tensor import Tensor
 
@@ -19,6 +20,8 @@ __all__ = [
     "maximum",
     "minimum",
     "no_grad",
+    "once_differentiable",
+    "set_grad_enabled",
     "stack",
     "where",
 ]

@@ -2,33 +2,36 @@
 
 1. ``topological_order`` lists the graph's nodes so that each comes before the nodes that
    made its inputs (iteratively: no recursion limit, however deep the graph).
-2. ``backward`` visits them in that order. Each node's gradient is complete by the time it
+2. ``traverse`` visits them in that order. Each node's gradient is complete by the time it
    is visited (every use of its output has sent its share); the node's ``backward`` turns
-   it into gradients for its inputs, which are summed back to each input's shape
-   (``unbroadcast``, the one place this happens) and added to what that input has so far.
-3. Only when every node succeeded are leaf ``.grad``s (and retained grads) written and the
-   graph's saved tensors freed: an error part-way (or Ctrl-C) changes no ``.grad`` and
-   leaves the graph as it was.
+   it into gradients for its inputs (``input_grads``: one chain-rule step), which are summed
+   back to each input's shape (``ops.sum_to``, the one place this happens) and added to what
+   that input has so far.
+3. Its two callers: ``backward`` (``Tensor.backward``) writes the leaves' ``.grad``;
+   ``grad`` returns the gradients of chosen inputs and touches no ``.grad``. Only when every
+   node succeeded are ``.grad``s written and the graph's saved tensors freed: an error
+   part-way (or Ctrl-C) changes no ``.grad`` and leaves the graph as it was.
+
+In a plain backward everything runs on numpy arrays; with ``create_graph=True`` on Tensors,
+so the backward pass is itself recorded and can be differentiated again.
 """
 
 from __future__ import annotations
 
 import weakref
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
-from .function import (
-    Context,
-    as_tensor,
-    check_finite,
-    is_anomaly_enabled,
-    is_tensor,
-    set_grad_enabled,
-    set_in_backward,
-)
-from .ops import SumTo
+import numpy as np
+
+from . import function
+from .function import _GRAPH_BACKWARD, Context, Function, _guard, as_tensor, check_finite, is_tensor
+from .mode import mode, set_grad_enabled
+from .ops import sum_to, summed_axes
 
 if TYPE_CHECKING:
     from .tensor import Tensor
+
+__all__ = ["backward", "grad", "input_grads", "sum_to", "summed_axes", "topological_order", "traverse"]
 
 
 def topological_order(roots: Sequence[Context]) -> list[Context]:
@@ -40,29 +43,27 @@ def topological_order(roots: Sequence[Context]) -> list[Context]:
     order: list[Context] = []
     visited: set[Context] = set()
     for root in roots:
-        stack: list[tuple[Context, bool]] = [(root, False)]
+        if root in visited:
+            continue
+        visited.add(root)
+        stack = [(root, iter(root.inputs))]
         while stack:
-            node, inputs_done = stack.pop()
-            if inputs_done:
-                order.append(node)  # after every node it depends on
-                continue
-            if node in visited:
-                continue
-            visited.add(node)
-            stack.append((node, True))
-            for source in reversed(node.inputs):
+            node, sources = stack[-1]
+            for source in sources:
                 if type(source) is Context and source not in visited:
-                    stack.append((source, False))
+                    visited.add(source)
+                    stack.append((source, iter(source.inputs)))
+                    break
+            else:  # every input of node is listed: node goes after them
+                stack.pop()
+                order.append(node)
     order.reverse()
     return order
 
 
-def _leading_to(order: list[Context], wanted: set[Context], inputs: Sequence[Tensor]) -> set[Context]:
-    """The nodes of ``order`` whose backward sends gradient on toward one of ``inputs``
-    (``wanted``: the inputs' own nodes). ``autograd.grad`` runs only these, so the graph
-    behind the inputs is never touched.
-    """
-    leaves = {t for t in inputs if t.grad_fn is None}
+def _leading_to(order: list[Context], wanted: set[Context], leaves: set[Tensor]) -> set[Context]:
+    """The nodes of ``order`` whose backward sends gradient on toward a wanted node or leaf.
+    ``autograd.grad`` runs only these, so the graph behind its inputs is never touched."""
     useful: set[Context] = set()
     for node in reversed(order):  # inputs before the nodes that use them
         for source in node.inputs:
@@ -76,111 +77,98 @@ def _leading_to(order: list[Context], wanted: set[Context], inputs: Sequence[Ten
     return useful
 
 
-def unbroadcast(grad: Tensor, shape: tuple[int, ...], node: Context) -> Tensor:
-    """Sum ``grad`` over the axes that broadcasting added or stretched, giving ``shape``.
-
-    If forward broadcast an input of shape (3,) to (4, 3), its gradient arrives as (4, 3)
-    and the 4 copies' gradients add up: sum over axis 0. The sum is an op (``SumTo``), so it
-    can be differentiated again.
-    """
-    lead = grad.ndim - len(shape)
-    if lead < 0 or any(n != 1 and n != g for n, g in zip(shape, grad.shape[lead:])):
-        raise RuntimeError(
-            f"{node.name}.backward returned a gradient of shape {grad.shape} for an input of "
-            f"shape {shape}; a gradient must have the input's shape or broadcast to it"
-        )
-    return SumTo.apply(grad, summed_axes(grad.shape, shape), shape)
-
-
-def summed_axes(grad_shape: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
-    """The axes of ``grad_shape`` that broadcasting added (leading) or stretched (from 1)."""
-    lead = len(grad_shape) - len(shape)
-    stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and grad_shape[lead + i] != 1)
-    return tuple(range(lead)) + stretched
-
-
-def backward(
+def traverse(
     roots: Sequence[Tensor],
-    root_grads: Sequence[Tensor],
-    retain_graph: bool = False,
-    create_graph: bool = False,
-    inputs: Sequence[Tensor] | None = None,
-) -> list[Tensor | None] | None:
-    """Backpropagate ``root_grads`` from ``roots``.
+    seeds: Sequence[Any],
+    create_graph: bool,
+    capture: set[Context] | None = None,
+    leaves: set[Tensor] | None = None,
+) -> tuple[dict[Tensor, Any], dict[Context, Any], list[Context]]:
+    """Backpropagate ``seeds`` from ``roots``: the one walk both callers share.
 
-    Without ``inputs``: add each leaf's gradient to its ``.grad`` (and to retained grads).
-    With ``inputs``: touch no ``.grad``; return the gradient of each input (None if unused).
-    ``create_graph`` records the backward pass so gradients can be differentiated again.
+    Returns the gradient of every leaf reached, the gradient of each node in ``capture``
+    (all nodes with ``retain_grad()`` when ``capture`` is None), and the nodes visited.
+    Given ``leaves`` (``autograd.grad``), only nodes that lead to ``capture`` or ``leaves``
+    are run. Gradients are arrays, or Tensors with ``create_graph``.
     """
-    pending: dict[Context, Tensor] = {}  # node -> gradient of its output, summed so far
-    leaf_grads: dict[Tensor, Tensor] = {}  # leaf tensor -> its gradient, summed so far
-    retained: list[tuple[Tensor, Tensor]] = []
-    wanted = None if inputs is None else {t.grad_fn for t in inputs if t.grad_fn is not None}
-    captured: dict[Context, Tensor] = {}
+    pending: dict[Context, Any] = {}  # node -> gradient of its output, summed so far
+    leaf_grads: dict[Tensor, Any] = {}  # leaf tensor -> its gradient, summed so far
+    captured: dict[Context, Any] = {}
     visited: list[Context] = []
-    anomaly = is_anomaly_enabled()
-
-    grad_mode = set_grad_enabled(create_graph)  # record the backward pass only for create_graph
-    was_in_backward = set_in_backward(True)
-    try:
-        for root, grad in zip(roots, root_grads):
-            _add_to(pending if root.grad_fn is not None else leaf_grads, root.grad_fn or root, grad)
-        order = topological_order([r.grad_fn for r in roots if r.grad_fn is not None])
-        useful = None if inputs is None else _leading_to(order, wanted, inputs)  # type: ignore[arg-type]
-        for node in order:
-            if useful is not None and node not in useful:  # grad(): nothing wanted lies behind it
-                if node in wanted:  # type: ignore[operator]
-                    captured[node] = pending.pop(node, None)  # type: ignore[assignment]
-                continue
-            if node.released:
-                raise RuntimeError(node.released_message())
-            grad = pending.pop(node, None)
-            if grad is None:  # no gradient reached this node
-                continue
-            if wanted is not None and node in wanted:
+    anomaly = mode.anomaly
+    for root, seed in zip(roots, seeds):
+        node = root.grad_fn
+        if node is None:
+            _add_to(leaf_grads, root, seed)
+        else:
+            _add_to(pending, node, seed)
+    order = topological_order([r.grad_fn for r in roots if r.grad_fn is not None])
+    useful = None if leaves is None else _leading_to(order, capture or set(), leaves)
+    for node in order:
+        grad = pending.pop(node, None)
+        if capture is None:
+            if node.retained is not None and grad is not None:
                 captured[node] = grad
-            if node.retained is not None and inputs is None:
-                owner = node.retained()
-                if owner is not None:
-                    retained.append((owner, grad))
-            for source, input_grad, _ in input_grads(node, grad, anomaly):
-                _add_to(pending if type(source) is Context else leaf_grads, source, input_grad)
-            visited.append(node)
-
-        # Every node succeeded: only now free the graph and write the gradients.
-        if not retain_graph:
-            for node in visited:
-                node.release()
-        if inputs is not None:
-            return [
-                captured.get(t.grad_fn) if t.grad_fn is not None else leaf_grads.get(t)
-                for t in inputs
-            ]
-        updates = []
-        owned: set[int] = set()  # ids of the arrays handed out below (all alive meanwhile)
-        for tensor, grad in list(leaf_grads.items()) + retained:
-            if tensor.grad is not None:
-                grad = tensor.grad + grad  # a new array
-            elif not create_graph and _borrowed(grad.data, owned):
-                grad = grad._make(grad.data.copy())
-            owned.add(id(grad.data))
-            updates.append((tensor, grad))
-        for tensor, grad in updates:
-            tensor.grad = grad
-    finally:
-        set_grad_enabled(grad_mode)
-        set_in_backward(was_in_backward)
-    return None
+        elif node in capture:
+            captured[node] = grad
+        if grad is None or (useful is not None and node not in useful):
+            continue  # nothing reached it, or nothing wanted lies behind it
+        if node.released:
+            raise RuntimeError(node.released_message())
+        for source, input_grad, _ in input_grads(node, grad, anomaly):
+            _add_to(pending if type(source) is Context else leaf_grads, source, input_grad)
+        visited.append(node)
+    return leaf_grads, captured, visited
 
 
-def input_grads(node: Context, grad: Tensor, anomaly: bool = False) -> list[tuple[object, Tensor, tuple[int, ...]]]:
+def input_grads(node: Context, grad: Any, anomaly: bool = False) -> list[tuple[Any, Any, tuple[int, ...]]]:
     """One step of the chain rule: the gradient ``node`` sends to each input that needs one.
 
-    Calls the op's backward with dL/d(output) and returns (input, dL/d(input), shape as
-    backward returned it) for each input that needs a gradient: summed back to the input's
-    shape if forward broadcast it, and cast to its dtype.
+    Calls the op's backward with dL/d(output) (an array, or a Tensor when grad mode is on,
+    i.e. under ``create_graph``) and returns (input, dL/d(input), shape as backward returned
+    it) for each input that needs a gradient: summed back to the input's shape if forward
+    broadcast it, and cast to its dtype. This is also the hook ``autograd.viz`` uses to show
+    one step.
     """
-    results = node.fn.backward(node, grad)
+    fn = node.fn
+    graph = bool(mode.enabled)
+    if graph and getattr(fn.backward, "once_differentiable", False):
+        return _once_differentiable_grads(node, grad, anomaly)
+    results = _call_backward(node, grad if fn._trusted or not graph else _guard(grad, fn))
+    sent = []
+    for source, input_grad, needed in zip(node.inputs, results, node.needs_input_grad):
+        if input_grad is None or not needed:
+            continue
+        if graph:
+            input_grad = _as_graph_grad(node, input_grad)
+        elif type(input_grad) is not np.ndarray:
+            input_grad = _as_array_grad(node, input_grad)
+        if anomaly:
+            check_finite(input_grad, node, "backward")
+        raw_shape = input_grad.shape
+        shape = source.shape
+        if raw_shape != shape:  # broadcast in forward: sum it back
+            _check_broadcast(node, raw_shape, shape)
+            input_grad = sum_to(input_grad, shape)
+        if input_grad.dtype != source.dtype:  # float32 input, float64 operand
+            input_grad = input_grad.astype(source.dtype)
+        sent.append((source, input_grad, raw_shape))
+    return sent
+
+
+def _call_backward(node: Context, grad: Any) -> tuple[Any, ...]:
+    """``node.fn.backward(node, grad)`` as a tuple of one gradient per forward argument."""
+    fn = node.fn
+    try:
+        results = fn.backward(node, grad)
+    except (TypeError, AttributeError) as err:
+        if fn._trusted:
+            raise
+        raise type(err)(
+            f"{node.name}.backward: {err}. (In a plain backward() it gets numpy arrays (grad, "
+            "ctx.saved_tensors, ctx.output), under create_graph=True Tensors: write it with "
+            "operations both share, e.g. grad * np.cos(x), not grad * np.cos(x.data).)"
+        ) from err
     if type(results) is not tuple:
         results = (results,)
     if len(results) != len(node.inputs):
@@ -189,33 +177,137 @@ def input_grads(node: Context, grad: Tensor, anomaly: bool = False) -> list[tupl
             f"{len(node.inputs)} forward argument(s); return one per argument (None "
             "for arguments that take no gradient)"
         )
-    sent = []
-    for source, input_grad, needed in zip(node.inputs, results, node.needs_input_grad):
-        if input_grad is None or not needed:
-            continue
-        if not is_tensor(input_grad):  # a Function may return a plain array
-            input_grad = as_tensor(input_grad, op=f"{node.name}.backward")
-        if anomaly:
-            check_finite(input_grad.data, node, "backward")
-        raw_shape = input_grad.shape
-        if raw_shape != source.shape:  # broadcast in forward: sum it back
-            input_grad = unbroadcast(input_grad, source.shape, node)
-        if input_grad.dtype is not source.dtype and input_grad.dtype != source.dtype:  # float32 input, float64 operand
-            input_grad = input_grad.astype(source.dtype)
-        sent.append((source, input_grad, raw_shape))
-    return sent
+    return results
 
 
-def _borrowed(array: object, owned: set[int]) -> bool:
-    """True if ``array`` can't be a ``.grad`` as it is: another grad has it (``a + b`` passes
-    one gradient to both), or it is a view (of a broadcast, or of another array)."""
-    return id(array) in owned or array.base is not None or not array.flags.writeable  # type: ignore[attr-defined]
+def _as_array_grad(node: Context, g: Any) -> Any:
+    """A backward's result as a numpy value (a formula may give a Tensor, a scalar, a number)."""
+    if is_tensor(g):
+        return g.data
+    if type(g) is np.float64 or isinstance(g, np.generic):  # numpy's 0-d results: fine as they are
+        return g
+    value = np.asarray(g)
+    if value.dtype.kind not in "biuf":
+        raise TypeError(f"{node.name}.backward returned a {type(g).__name__}, not a gradient array")
+    return value
 
 
-def _add_to(sums: dict, key: object, grad: Tensor) -> None:
+def _as_graph_grad(node: Context, g: Any) -> Tensor:
+    """A backward's result under create_graph: it must be a Tensor that recorded itself."""
+    if is_tensor(g):
+        return g._inner if type(g) is function._guard_class else g
+    raise RuntimeError(
+        f"{node.name}.backward returned a {type(g).__name__} under create_graph=True, so the "
+        "gradient could not be differentiated again (a second derivative through it would be "
+        "silently wrong). Write backward with operations on its Tensor arguments (grad * x, "
+        "np.exp(x)), or mark it @autograd.once_differentiable."
+    )
+
+
+def _check_broadcast(node: Context, raw: tuple[int, ...], shape: tuple[int, ...]) -> None:
+    lead = len(raw) - len(shape)
+    if lead < 0 or any(n != 1 and n != g for n, g in zip(shape, raw[lead:])):
+        raise RuntimeError(
+            f"{node.name}.backward returned a gradient of shape {raw} for an input of "
+            f"shape {shape}; a gradient must have the input's shape or broadcast to it"
+        )
+
+
+class OnceDifferentiated(Function):
+    """The gradient a ``@once_differentiable`` backward gave under create_graph: differentiating
+    it again raises, naming the op (its true derivative is unknown)."""
+
+    @staticmethod
+    def forward(ctx: Context, value: Tensor, *sources: Any) -> np.ndarray:
+        return value.data
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        raise RuntimeError(
+            f"{ctx.op_name}.backward is marked once_differentiable: its gradient cannot be "
+            "differentiated again. Write its backward with operations on Tensors to allow it."
+        )
+
+
+def _once_differentiable_grads(node: Context, grad: Tensor, anomaly: bool) -> list[tuple[Any, Any, tuple[int, ...]]]:
+    """input_grads for a ``@once_differentiable`` backward under create_graph: run it on arrays,
+    and hand on results that raise if something differentiates through them."""
+    previous = set_grad_enabled(False)
+    try:
+        sent = input_grads(node, grad.data, anomaly)
+    finally:
+        set_grad_enabled(previous)
+    # What the result depends on: the upstream gradient and what forward saved.
+    depends = [t for t in (grad, *getattr(node, "_saved", ())) if t.requires_grad]
+    wrapped = []
+    for source, g, raw_shape in sent:
+        t = OnceDifferentiated.apply(as_tensor(g), *depends)
+        if t.grad_fn is not None:
+            t.grad_fn.op_name = node.name
+        wrapped.append((source, t, raw_shape))
+    return wrapped
+
+
+def _add_to(sums: dict[Any, Any], key: Any, grad: Any) -> None:
     """sums[key] += grad, starting from nothing: each use of a value adds its share."""
     previous = sums.get(key)
     sums[key] = grad if previous is None else previous + grad
+
+
+def _run(roots: Sequence[Tensor], seeds: Sequence[Any], create_graph: bool, **kw: Any) -> Any:
+    """``traverse`` with grad mode set for the backward formulas: recording only for create_graph."""
+    previous = mode.enabled
+    was_in_backward = mode.in_backward
+    mode.enabled = _GRAPH_BACKWARD if create_graph else False
+    mode.in_backward = True
+    try:
+        if create_graph:
+            seeds = [as_tensor(s) for s in seeds]
+        else:
+            seeds = [s.data if is_tensor(s) else s for s in seeds]
+        return traverse(roots, seeds, create_graph, **kw)
+    finally:
+        mode.enabled = previous
+        mode.in_backward = was_in_backward
+
+
+def backward(
+    roots: Sequence[Tensor],
+    seeds: Sequence[Any],
+    retain_graph: bool = False,
+    create_graph: bool = False,
+) -> None:
+    """Add d(roots)/d(leaf) * seeds to every leaf's ``.grad`` (and to retained grads)."""
+    leaf_grads, captured, visited = _run(roots, seeds, create_graph)
+    # Every node succeeded: only now write the gradients and free the graph.
+    updates = []
+    owned: set[int] = set()  # ids of the arrays handed out below (all alive meanwhile)
+    for tensor, g in leaf_grads.items():
+        updates.append((tensor, _new_grad(tensor, g, owned, create_graph)))
+    for node, g in captured.items():
+        owner = node.retained() if node.retained is not None else None
+        if owner is not None:
+            updates.append((owner, _new_grad(owner, g, owned, create_graph)))
+    if not retain_graph:
+        for node in visited:
+            node.release()
+    for tensor, g in updates:
+        tensor.grad = g
+
+
+def _new_grad(tensor: Tensor, g: Any, owned: set[int], create_graph: bool) -> Tensor:
+    """What ``tensor.grad`` becomes: ``g`` added to any gradient it has, as a Tensor of its own."""
+    if create_graph:
+        g = as_tensor(g)
+        return g if tensor.grad is None else tensor.grad + g
+    if tensor.grad is not None:
+        g = tensor.grad.data + g  # a new array
+    elif type(g) is not np.ndarray:
+        g = np.asarray(g)  # numpy scalars from 0-d arithmetic
+    elif id(g) in owned or g.base is not None or not g.flags.writeable:
+        g = g.copy()  # another grad has it (a + b sends one array to both), or it is a view
+    owned.add(id(g))
+    return tensor._make(g)
 
 
 def retain(tensor: Tensor) -> None:
@@ -251,14 +343,20 @@ def grad(
         if not out.requires_grad:
             raise RuntimeError(f"grad: output {i} (shape {out.shape}) does not require grad")
     seeds = [out._seed_grad(g, "grad") for out, g in zip(outputs, grad_outputs)]
+    nodes = {t.grad_fn for t in inputs if t.grad_fn is not None}
+    leaves = {t for t in inputs if t.grad_fn is None}
+    leaf_grads, captured, visited = _run(outputs, seeds, create_graph, capture=nodes, leaves=leaves)
     retain = create_graph if retain_graph is None else retain_graph
-    results = backward(outputs, seeds, retain_graph=retain, create_graph=create_graph, inputs=inputs)
-    assert results is not None
-    if not allow_unused:
-        for i, (t, g) in enumerate(zip(inputs, results)):
-            if g is None:
-                raise RuntimeError(
-                    f"grad: input {i} (shape {t.shape}) was not used to compute the outputs; "
-                    "pass allow_unused=True to get None for it"
-                )
+    if not retain:
+        for node in visited:
+            node.release()
+    results: list[Tensor | None] = []
+    for i, t in enumerate(inputs):
+        g = captured.get(t.grad_fn) if t.grad_fn is not None else leaf_grads.get(t)
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                f"grad: input {i} (shape {t.shape}) was not used to compute the outputs; "
+                "pass allow_unused=True to get None for it"
+            )
+        results.append(None if g is None else g if is_tensor(g) else t._make(np.asarray(g)))
     return tuple(results)

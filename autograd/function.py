@@ -17,113 +17,51 @@ An op is a subclass of :class:`Function` with two static methods side by side::
 
 ``Mul.apply(a, b)`` runs ``forward`` and, when some input requires grad and grad mode
 is on, records the :class:`Context` as the output's ``grad_fn``: a node of the graph.
-``backward`` is written with Tensor operations, so with ``create_graph=True`` the
-gradient is itself recorded and can be differentiated again.
+
+One formula, two ways to run it. ``backward`` is written with operations that numpy
+arrays and Tensors share (``grad * b``, ``grad @ b.T``, ``np.exp(x)``, ``np.where(m, g, 0)``).
+In a plain ``backward()`` the engine hands it numpy arrays (``grad``, ``ctx.saved_tensors``,
+``ctx.output``): nothing is recorded, it runs at numpy's speed. Under
+``create_graph=True`` it hands Tensors, and the same line records itself, so the gradient
+can be differentiated again.
 
 Gradients may come back in the broadcast shape of the output: the engine sums them
-back to each input's shape in one place (``engine.unbroadcast``).
+back to each input's shape in one place (``engine.sum_to``).
 """
 
 from __future__ import annotations
 
-import functools
 import os
 import threading
 import traceback
 import weakref
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
+
+from .mode import mode
 
 if TYPE_CHECKING:  # for type hints only; at run time tensor.py hands its class over below
     from .tensor import Tensor
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-# ----------------------------------------------------------------------------- grad mode
-
-
-class _GradMode(threading.local):
-    """Per-thread switches: does an op record the graph (on by default), and is
-    ``detect_anomaly`` checking every value (off by default)."""
-
-    enabled: bool = True
-    anomaly: bool = False
-    in_backward: bool = False  # set by the engine while it runs backward formulas
-
-
-_mode = _GradMode()
-
-
-def is_grad_enabled() -> bool:
-    """True when ops record the graph in this thread."""
-    return _mode.enabled
-
-
-def set_in_backward(flag: bool) -> bool:
-    """Mark that the engine is running backward formulas (anomaly checks name the op then)."""
-    previous = _mode.in_backward
-    _mode.in_backward = flag
-    return previous
-
-
-def set_grad_enabled(enabled: bool) -> bool:
-    """Turn recording on or off in this thread; returns the previous setting (to restore it)."""
-    previous = _mode.enabled
-    _mode.enabled = enabled
-    return previous
-
-
-class _Switch:
-    """Context manager and decorator: set one of this thread's switches for a block, then
-    restore it. Subclasses name the switch and the value."""
-
-    switch: str
-    value: bool
-
-    def __init__(self) -> None:
-        self._previous: list[bool] = []
-
-    def __enter__(self) -> None:
-        self._previous.append(getattr(_mode, self.switch))
-        setattr(_mode, self.switch, self.value)
-
-    def __exit__(self, *exc_info: object) -> None:
-        setattr(_mode, self.switch, self._previous.pop())
-
-    def __call__(self, func: F) -> F:
-        @functools.wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with type(self)():
-                return func(*args, **kwargs)
-
-        return wrapper  # type: ignore[return-value]
-
-
-class no_grad(_Switch):
-    """Ops inside record no graph: ``with no_grad(): ...`` or ``@no_grad()`` (thread-local)."""
-
-    switch, value = "enabled", False
-
-
-class enable_grad(_Switch):
-    """Turn recording back on inside a ``no_grad`` block (thread-local)."""
-
-    switch, value = "enabled", True
-
-
 # ----------------------------------------------------------------------------- versions
-
 
 # In-place changes are counted per block of memory, not per tensor: x, x.reshape(...), x[0],
 # x.T and x.detach() all share x's memory, so a change through any of them is a change of
-# all. A block is named by the array that owns it; the count lives here until that array
-# is freed (weakref.finalize drops it then, so a recycled id() never inherits a count).
-_changes: dict[int, int] = {}
+# all. A block is named by the array that owns it. For each block that was ever changed,
+# ``_changes`` holds [how many changes, the tick of the last one] until that array is freed
+# (weakref.finalize drops it then, so a recycled id() never inherits a count).
+#
+# Every change takes the next tick of one global clock. A node notes the clock when it saves
+# tensors; if the clock has not moved by backward time (the usual case), nothing saved can
+# have changed and backward checks nothing. Saving is O(1); checking is O(1) until some
+# in-place change happens somewhere.
+_changes: dict[int, list[int]] = {}
+_clock = 0  # tick of the latest in-place change anywhere: only ever grows
+_clock_lock = threading.Lock()  # so that concurrent changes in threads keep it growing
 
 
-def _owner(array: np.ndarray) -> np.ndarray:
+def _owner(array: Any) -> Any:
     """The array that owns ``array``'s memory (itself, unless it is a view)."""
     while isinstance(array.base, np.ndarray):
         array = array.base
@@ -132,16 +70,31 @@ def _owner(array: np.ndarray) -> np.ndarray:
 
 def version_of(array: np.ndarray) -> int:
     """How many in-place changes the memory under ``array`` has seen."""
-    return _changes.get(id(_owner(array)), 0)
+    entry = _changes.get(id(_owner(array)))
+    return 0 if entry is None else entry[0]
+
+
+def _changed_since(array: np.ndarray, tick: int) -> bool:
+    """True if the memory under ``array`` was changed in place after clock tick ``tick``."""
+    entry = _changes.get(id(_owner(array)))
+    return entry is not None and entry[1] > tick
 
 
 def bump_version(array: np.ndarray) -> None:
     """Count one in-place change of the memory under ``array``."""
+    global _clock
     owner = _owner(array)
     key = id(owner)
-    if key not in _changes:
-        weakref.finalize(owner, _changes.pop, key, None)
-    _changes[key] = _changes.get(key, 0) + 1
+    with _clock_lock:
+        tick = _clock + 1
+        entry = _changes.get(key)
+        if entry is None:
+            weakref.finalize(owner, _changes.pop, key, None)
+            _changes[key] = [1, tick]
+        else:
+            entry[0] += 1
+            entry[1] = tick
+        _clock = tick
 
 
 # ----------------------------------------------------------------------------- the graph node
@@ -156,58 +109,75 @@ class Context:
     attribute they need in backward (``ctx.axis = axis``).
     """
 
-    # Defaults live on the class, so making a Context (once per op) sets nothing.
+    # What every recorded op sets lives in slots; what only some set (an op's own attributes,
+    # the rare flags below) goes to the instance dict, with the class's defaults until then.
+    __slots__ = ("fn", "inputs", "needs_input_grad", "shape", "dtype", "_saved", "_clock", "__dict__")
+
     fn: type[Function]
-    inputs: tuple[Any, ...] = ()
-    needs_input_grad: tuple[bool, ...] = ()
-    shape: tuple[int, ...] = ()
+    inputs: tuple[Any, ...]
+    needs_input_grad: tuple[bool, ...]
+    shape: tuple[int, ...]
     dtype: np.dtype
-    _output: Tensor | None = None  # see the ``output`` property
-    _output_version: int = 0
-    out_ref: weakref.ref[Tensor] | None = None  # the output tensor, while something else keeps it
+    _output: np.ndarray | None = None  # the output's array, for ops with save_output
     released: bool = False  # True once backward freed what forward saved
     retained: weakref.ref[Tensor] | None = None  # set by Tensor.retain_grad()
-    _saved: tuple[Tensor, ...] = ()
-    _versions: tuple[int, ...] = ()
+    output_name: str | None = None  # the output tensor's name, kept when the tensor is gone
     created_at: list[str] | None = None  # where in your code, under detect_anomaly()
 
     def save_for_backward(self, *tensors: Tensor) -> None:
         """Keep these tensors for backward; the engine drops them after it (see ``retain_graph``).
 
-        Each tensor's version is noted: if it is changed in place before backward (an
-        optimizer step, say), backward raises instead of using the new values.
+        If one is changed in place before backward (an optimizer step, say), backward
+        raises instead of using the new values.
         """
         if self.needs_input_grad:  # recording; under no_grad there is no backward to save for
             self._saved = tensors
-            self._versions = tuple([version_of(t.data) for t in tensors])
+            self._clock = _clock
 
     @property
-    def saved_tensors(self) -> tuple[Tensor, ...]:
+    def saved_tensors(self) -> tuple[Any, ...]:
+        """What forward saved: numpy arrays in a plain backward, Tensors under create_graph."""
         if self.released:
             raise RuntimeError(self.released_message())
-        for i, (t, version) in enumerate(zip(self._saved, self._versions)):
-            if version_of(t.data) != version:
-                raise RuntimeError(self._modified_message(f"saved tensor {i}", t, version))
-        return self._saved
+        try:
+            saved = self._saved
+        except AttributeError:
+            return ()
+        if _clock != self._clock:  # something, somewhere, changed in place since forward
+            for i, t in enumerate(saved):
+                if _changed_since(t.data, self._clock):
+                    raise RuntimeError(self._modified_message(f"saved tensor {i}", t.data, t.name))
+        if not mode.enabled:
+            return tuple([t.data for t in saved])
+        if self.fn._trusted:
+            return saved
+        return tuple([_guard(t, self.fn) for t in saved])
 
     @property
-    def output(self) -> Tensor:
-        """The op's output, for ops with ``save_output = True`` (checked like saved tensors)."""
+    def output(self) -> Any:
+        """The op's output, for ops with ``save_output = True`` (checked like saved tensors):
+        its array in a plain backward, a Tensor on this node under create_graph."""
         if self.released:
             raise RuntimeError(self.released_message())
         out = self._output
-        if version_of(out.data) != self._output_version:
-            raise RuntimeError(self._modified_message("its output", out, self._output_version))
-        return out
+        if out is None:
+            raise RuntimeError(f"{self.name}: ctx.output needs save_output = True on the Function")
+        if _clock != self._clock and _changed_since(out, self._clock):
+            raise RuntimeError(self._modified_message("its output", out, self.output_name))
+        if not mode.enabled:
+            return out
+        t = _tensor_class._make(out)  # a new Tensor for the same graph node: no reference cycle
+        t.grad_fn = self
+        t.requires_grad = True
+        return t if self.fn._trusted else _guard(t, self.fn)
 
-    def _modified_message(self, what: str, t: Tensor, version: int) -> str:
-        label = f" {t.name!r}" if t.name else ""
+    def _modified_message(self, what: str, array: np.ndarray, name: str | None) -> str:
+        label = f" {name!r}" if name else ""
         return (
-            f"{self.name}.backward: {what}{label} of shape {t.shape} was modified in place "
-            f"after the forward pass saved it (version {version_of(t.data)}, saved at version "
-            f"{version}), so the gradient would be computed from the wrong values. Call "
-            "backward() before changing it (e.g. before optimizer.step()), or recompute the "
-            "forward pass after the change."
+            f"{self.name}.backward: {what}{label} of shape {np.shape(array)} was modified in place "
+            f"after the forward pass saved it (it is now at version {version_of(array)}), so the "
+            "gradient would be computed from the wrong values. Call backward() before changing "
+            "it (e.g. before optimizer.step()), or recompute the forward pass after the change."
         )
 
     def release(self) -> None:
@@ -239,77 +209,101 @@ class Function:
     """Base class of every op, built-in or yours: define ``forward`` and ``backward``.
 
     ``forward(ctx, *args)`` gets the Tensors (and any plain values) passed to ``apply``
-    and returns a numpy array. ``backward(ctx, grad)`` gets dL/d(output) as a Tensor and
-    returns one gradient per argument of forward (``None`` for plain values or inputs
-    that need none; ``ctx.needs_input_grad[i]`` says which do). Set ``save_output = True``
-    to find the output Tensor as ``ctx.output`` in backward (``exp`` reuses it).
+    and returns a numpy array. ``backward(ctx, grad)`` gets dL/d(output) and returns one
+    gradient per argument of forward (``None`` for plain values or inputs that need none;
+    ``ctx.needs_input_grad[i]`` says which do). Set ``save_output = True`` to find the
+    output as ``ctx.output`` in backward (``exp`` reuses it).
+
+    Write backward with operations that numpy arrays and Tensors share: it receives arrays
+    in a plain ``backward()`` and Tensors under ``create_graph=True`` (see the module's
+    docstring). A backward that cannot be written so (it calls numpy on ``.data``, or
+    returns arrays) can be marked ``@once_differentiable``: it then always gets arrays, and
+    differentiating its result again raises instead of giving a wrong answer.
     """
 
     save_output: bool = False
+    _trusted: bool = False  # the library's own ops: their backward never reads .data
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._trusted = cls.__module__.split(".")[0] in ("autograd", "nn")
 
     @staticmethod
     def forward(ctx: Context, *args: Any) -> np.ndarray:
         raise NotImplementedError("a Function subclass must define forward(ctx, *args)")
 
     @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> Tensor | None | tuple[Tensor | None, ...]:
+    def backward(ctx: Context, grad: Any) -> Any:
         raise NotImplementedError("a Function subclass must define backward(ctx, grad)")
 
     @classmethod
     def apply(cls, *args: Any) -> Tensor:
         """Run forward; if grad mode is on and an input requires grad, record the node."""
         tensor = _tensor_class
-        mode = _mode
-        ctx = Context()
-        record = False
-        if mode.enabled:
+        m = mode
+        enabled = m.enabled
+        ctx = _new_context(Context)
+        if enabled:
+            if enabled is _GRAPH_BACKWARD:  # inside a create_graph backward: unwrap guards
+                args = tuple([a._inner if type(a) is _guard_class else a for a in args])
             needs = tuple([isinstance(a, tensor) and a.requires_grad for a in args])
-            if True in needs:
-                record = True
-                ctx.needs_input_grad = needs
+            record = True in needs
+            ctx.needs_input_grad = needs if record else ()
+        else:
+            record = False
+            ctx.needs_input_grad = ()
         try:
             data = cls.forward(ctx, *args)
         except (ValueError, IndexError) as err:
             raise _op_error(cls, args, err) from err
         if type(data) is not np.ndarray:
             data = np.asarray(data)  # numpy gives scalars, not 0-d arrays, for 0-d results
-        if mode.anomaly and not mode.in_backward:  # your forward code (backward checks its own)
+        out = _new_tensor(tensor)
+        out.data = data
+        out.grad = None
+        out._name = None
+        if record:
+            ctx.fn = cls
+            ctx.inputs = tuple([(a.grad_fn or a) if isinstance(a, tensor) else a for a in args])
+            ctx.shape = data.shape
+            ctx.dtype = data.dtype
+            if cls.save_output:
+                ctx._output = data
+                ctx._clock = _clock
+            out.grad_fn = ctx
+            out.requires_grad = True
+        else:
+            out.grad_fn = None
+            out.requires_grad = False
+        if m.anomaly and not m.in_backward:  # your forward code (backward checks its own)
             ctx.fn = cls
             ctx.created_at = _user_stack()
             check_finite(data, ctx, "forward")
-        out = tensor._make(data)
-        if record:
-            ctx.fn = cls
-            ctx.inputs = tuple(
-                [a.grad_fn if isinstance(a, tensor) and a.grad_fn is not None else a for a in args]
-            )
-            ctx.shape = data.shape
-            ctx.dtype = data.dtype
-            ctx.out_ref = weakref.ref(out)
-            if cls.save_output:
-                ctx._output = out
-                ctx._output_version = version_of(data)
-            out.grad_fn = ctx
-            out.requires_grad = True
+        if m.tracer is not None:  # autograd.compile is tracing: it sees every op, recorded or not
+            m.tracer.record(cls, args, ctx, out)
         return out
 
 
-# ----------------------------------------------------------------------------- anomaly detection
+_new_context = object.__new__
+_new_tensor = object.__new__
+
+# ``mode.enabled`` is True/False, or this value while the engine runs a create_graph backward
+# (truthy, so ops record; it tells apply and saved_tensors to deal with guarded tensors).
+_GRAPH_BACKWARD = 2
 
 
-class detect_anomaly(_Switch):
-    """Inside this block, the first op whose forward or backward makes a NaN or Inf raises.
+def once_differentiable(backward: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a Function's backward as first-order only (as PyTorch's ``once_differentiable``).
 
-    The error names the op and shows where in your code it was created. Checking every
-    value costs time: use it to find a problem, not in normal training. Thread-local; also
-    a decorator (``@detect_anomaly()``).
+    Put it under ``@staticmethod``. The engine then always runs it on arrays; under
+    ``create_graph=True`` its results are gradients that raise, naming the op, if anything
+    tries to differentiate through them.
     """
+    backward.once_differentiable = True  # type: ignore[attr-defined]
+    return backward
 
-    switch, value = "anomaly", True
 
-
-def is_anomaly_enabled() -> bool:
-    return _mode.anomaly
+# ----------------------------------------------------------------------------- anomaly detection
 
 
 def _user_stack() -> list[str]:
@@ -319,8 +313,9 @@ def _user_stack() -> list[str]:
     return traceback.format_list(frames[-6:])
 
 
-def check_finite(data: np.ndarray, ctx: Context, phase: str) -> None:
+def check_finite(data: Any, ctx: Context, phase: str) -> None:
     """Raise (under detect_anomaly) if ``data`` holds a NaN or an Inf."""
+    data = np.asarray(data)
     if data.dtype.kind in "fc" and not np.isfinite(data).all():
         what = "NaN" if np.isnan(data).any() else "Inf"
         where = "".join(ctx.created_at or ["  (not recorded: the op was created outside detect_anomaly)\n"])
@@ -339,13 +334,25 @@ def _op_error(cls: type, args: tuple[Any, ...], err: Exception) -> Exception:
 
 # Function.apply wraps every result in a Tensor, and Tensor's operators call the ops built
 # on Function. To keep the imports one-way (tensor.py -> ops.py -> function.py), tensor.py
-# hands its class to this module once, right after defining it.
+# hands its classes to this module once, right after defining them.
 _tensor_class: Any = None
+_guard_class: Any = None
 
 
-def set_tensor_class(cls: type) -> None:
-    global _tensor_class
+def set_tensor_class(cls: type, guard: type) -> None:
+    global _tensor_class, _guard_class
     _tensor_class = cls
+    _guard_class = guard
+
+
+def _guard(t: Tensor, fn: type) -> Tensor:
+    """``t`` as your Function's backward sees it under create_graph: every op works on it, but
+    reading its values (``.data``, ``np.asarray``, ``.item()``) raises, since a formula that
+    computes on values gives a second derivative that is silently wrong."""
+    g = _new_tensor(_guard_class)
+    g._inner = t
+    g._fn_name = fn.__name__
+    return g  # type: ignore[no-any-return]
 
 
 def is_tensor(value: Any) -> bool:

@@ -1,10 +1,12 @@
-"""Every op: forward (numpy) and backward (Tensor operations) side by side.
+"""Every op: forward (numpy) and backward side by side.
 
 Each docstring states the math. Backward returns one gradient per argument of forward,
 in the *output's* broadcast shape if that is easier: the engine sums it back to the
-input's shape. Because backward uses Tensor operations, every gradient here can be
-differentiated again (``create_graph=True``). Masks such as ``x > 0`` are constants:
-their derivative is zero wherever it exists.
+input's shape. Each backward is one formula written with operations that numpy arrays and
+Tensors share: in a plain ``backward()`` it runs on arrays (numpy's speed, nothing
+recorded); under ``create_graph=True`` on Tensors, so every gradient here can be
+differentiated again. Masks such as ``x > 0`` are constants: their derivative is zero
+wherever it exists.
 
 Families: arithmetic, matmul, elementwise functions, reductions, shape and indexing,
 selection (where, maximum, minimum, clip), softmax.
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
     from .tensor import Tensor
 
 Axis = int | tuple[int, ...] | None
+Grad = Any  # a gradient: a numpy array in a plain backward, a Tensor under create_graph
 
 
 # ----------------------------------------------------------------------------- arithmetic
@@ -36,7 +39,7 @@ class Add(Function):
         return a.data + b.data
 
     @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, Tensor]:
+    def backward(ctx: Context, grad: Grad) -> tuple[Grad, Grad]:
         return grad, grad
 
 
@@ -48,7 +51,7 @@ class Sub(Function):
         return a.data - b.data
 
     @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, Tensor | None]:
+    def backward(ctx: Context, grad: Grad) -> tuple[Grad, Grad | None]:
         return grad, (-grad if ctx.needs_input_grad[1] else None)
 
 
@@ -60,7 +63,7 @@ class Neg(Function):
         return -a.data
 
     @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> Tensor:
+    def backward(ctx: Context, grad: Grad) -> Grad:
         return -grad
 
 
@@ -73,7 +76,7 @@ class Mul(Function):
         return a.data * b.data
 
     @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+    def backward(ctx: Context, grad: Grad) -> tuple[Grad | None, Grad | None]:
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         return (grad * b if need_a else None), (grad * a if need_b else None)
@@ -88,7 +91,7 @@ class Div(Function):
         return a.data / b.data
 
     @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+    def backward(ctx: Context, grad: Grad) -> tuple[Grad | None, Grad | None]:
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         return (grad / b if need_a else None), (-grad * a / (b * b) if need_b else None)
@@ -97,10 +100,13 @@ class Div(Function):
 class Pow(Function):
     """c = a ** b;  dc/da = b * a**(b - 1),  dc/db = a**b * log(a)
 
-    dc/da is 0 where b == 0 (also at a == 0). As in PyTorch, dc/db is taken as 0 where a == 0
-    and b >= 0 (a**b is flat in b there, or the limit is 0), and is NaN for a negative base
-    (log(a) is undefined).
+    For a Tensor exponent (``x ** 3`` with a number is ``PowScalar``). dc/da is 0 where
+    b == 0 (also at a == 0). As in PyTorch, dc/db is taken as 0 where a == 0 and b >= 0
+    (a**b is flat in b there, or the limit is 0), and is NaN for a negative base (log(a) is
+    undefined).
     """
+
+    save_output = True
 
     @staticmethod
     def forward(ctx: Context, a: Tensor, b: Tensor) -> np.ndarray:
@@ -108,22 +114,48 @@ class Pow(Function):
         return np.power(a.data, b.data)
 
     @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+    def backward(ctx: Context, grad: Grad) -> tuple[Any, Any]:
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        grad_a = None
-        if need_a:
-            base = a
-            if (b.data == 0).any():  # d/da a**0 = 0, even at a == 0 where a**(b - 1) is inf
-                base = where(b.data == 0, 1.0, a)  # 0 * 1 there, and no inf to differentiate
+        grad_a = grad_b = None
+        if need_a:  # at a == b == 0, a**(b - 1) is inf: use base 1 there (times b = 0)
+            base = np.where((a == 0) & (b == 0), 1.0, a)
             grad_a = grad * b * base ** (b - 1)
-        grad_b = None
-        if need_b:
-            zero_base = (a.data == 0) & (b.data >= 0)
-            safe_a = where(zero_base, 1.0, a)  # log(1) = 0 where the gradient is 0
+        if need_b:  # log(1) = 0 where the gradient is taken as 0
+            safe_a = np.where((a == 0) & (b >= 0), 1.0, a)
             with np.errstate(invalid="ignore"):  # log of a negative base is NaN, as documented
-                grad_b = grad * a**b * safe_a.log()
+                grad_b = grad * ctx.output * np.log(safe_a)
         return grad_a, grad_b
+
+
+class PowScalar(Function):
+    """y = x ** c for a number c;  dy/dx = c * x**(c - 1)
+
+    Small integer powers are multiplies (``x**2`` is ``x * x``, its derivative ``2 * x``):
+    exact, and much faster than numpy's general power. dy/dx is 0 for c == 0.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, x: Tensor, c: float) -> np.ndarray:
+        ctx.save_for_backward(x)
+        return _power(x.data, c)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Grad) -> tuple[Any, None]:
+        (x,) = ctx.saved_tensors
+        c = ctx.inputs[1]
+        if c == 0:  # flat: x**(c - 1) would be inf at 0
+            return grad * np.zeros_like(x), None
+        return grad * (c * _power(x, c - 1)), None
+
+
+def _power(x: Any, c: float) -> Any:
+    """x ** c, by multiplies for c = 2 and 3 (works on arrays and Tensors alike)."""
+    if c == 2:
+        return x * x
+    if c == 3:
+        return x * x * x
+    return x**c
 
 
 # ----------------------------------------------------------------------------- matmul
@@ -145,7 +177,7 @@ class MatMul(Function):
             raise ValueError(_matmul_mismatch(a.shape, b.shape)) from None
 
     @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+    def backward(ctx: Context, grad: Grad) -> tuple[Grad | None, Grad | None]:
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         if a.ndim == 2 and b.ndim == 2:  # the common case, read straight from the math
@@ -202,7 +234,7 @@ class Exp(Function):
         return np.exp(x.data)
 
     @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> Tensor:
+    def backward(ctx: Context, grad: Grad) -> Grad:
         return grad * ctx.output
 
 
@@ -215,7 +247,7 @@ class Log(Function):
         return np.log(x.data)
 
     @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> Tensor:
+    def backward(ctx: Context, grad: Grad) -> Grad:
         (x,) = ctx.saved_tensors
         return grad / x
 
@@ -230,7 +262,7 @@ class Sqrt(Function):
         return np.sqrt(x.data)
 
     @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> Tensor:
+    def backward(ctx: Context, grad: Grad) -> Grad:
         return grad / (ctx.output * 2.0)
 
 
@@ -244,22 +276,27 @@ class Tanh(Function):
         return np.tanh(x.data)
 
     @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> Tensor:
+    def backward(ctx: Context, grad: Grad) -> Grad:
         y = ctx.output
         return grad * (1.0 - y * y)
 
 
 class Sigmoid(Function):
-    """y = 1 / (1 + e^-x);  dy/dx = y (1 - y).  Computed as (1 + tanh(x/2)) / 2: no overflow."""
+    """y = 1 / (1 + e^-x);  dy/dx = y (1 - y).
+
+    Computed from e = e^-|x| as 1 / (1 + e) for x >= 0 and e / (1 + e) below: no overflow,
+    and full relative precision for very negative x (sigmoid(-40) is 4.2e-18, not 0).
+    """
 
     save_output = True
 
     @staticmethod
     def forward(ctx: Context, x: Tensor) -> np.ndarray:
-        return 0.5 * (1.0 + np.tanh(0.5 * x.data))
+        e = np.exp(-np.abs(x.data))
+        return np.where(x.data >= 0, 1.0, e) / (1.0 + e)
 
     @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> Tensor:
+    def backward(ctx: Context, grad: Grad) -> Grad:
         y = ctx.output
         return grad * (y * (1.0 - y))
 
@@ -273,9 +310,9 @@ class ReLU(Function):
         return np.maximum(x.data, 0)
 
     @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> Tensor:
+    def backward(ctx: Context, grad: Grad) -> Any:
         (x,) = ctx.saved_tensors
-        return grad * (x.data > 0)
+        return grad * (x > 0)
 
 
 class Abs(Function):
@@ -287,9 +324,9 @@ class Abs(Function):
         return np.abs(x.data)
 
     @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> Tensor:
+    def backward(ctx: Context, grad: Grad) -> Grad:
         (x,) = ctx.saved_tensors
-        return grad * np.sign(x.data)
+        return grad * np.sign(x)
 
 
 class Cast(Function):
@@ -301,7 +338,7 @@ class Cast(Function):
         return x.data.astype(dtype)
 
     @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, None]:
+    def backward(ctx: Context, grad: Grad) -> tuple[Grad, None]:
         return grad.astype(ctx.in_dtype), None
 
 
@@ -333,7 +370,7 @@ def _spread(grad: Tensor, ctx: Context) -> Tensor:
         kept = _kept_shape(in_shape, axis)
         if grad.shape != kept[len(kept) - grad.ndim :]:
             grad = grad.reshape(kept)
-    return grad.broadcast_to(in_shape)
+    return broadcast_to(grad, in_shape)
 
 
 class Sum(Function):
@@ -345,7 +382,7 @@ class Sum(Function):
         return x.data.sum(axis=axis, keepdims=keepdims)
 
     @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, None, None]:
+    def backward(ctx: Context, grad: Grad) -> tuple[Grad, None, None]:
         return _spread(grad, ctx), None, None
 
 
@@ -360,7 +397,7 @@ class Mean(Function):
         return out
 
     @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, None, None]:
+    def backward(ctx: Context, grad: Grad) -> tuple[Grad, None, None]:
         return _spread(grad, ctx) / ctx.count, None, None
 
 
@@ -381,7 +418,7 @@ class _Extreme(Function):
         return kept if keepdims else kept.reshape(_reduced_shape(x.shape, axis))
 
     @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, None, None]:
+    def backward(ctx: Context, grad: Grad) -> tuple[Grad, None, None]:
         return _spread(grad, ctx) * ctx.share, None, None
 
 
@@ -412,7 +449,7 @@ class Reshape(Function):
         return x.data.reshape(shape)
 
     @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, None]:
+    def backward(ctx: Context, grad: Grad) -> tuple[Grad, None]:
         return grad.reshape(ctx.in_shape), None
 
 
@@ -425,7 +462,7 @@ class Transpose(Function):
         return x.data.transpose(axes)
 
     @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, None]:
+    def backward(ctx: Context, grad: Grad) -> tuple[Grad, None]:
         axes = ctx.axes
         if axes is None:  # reversed axes: reversing again undoes it
             return grad.transpose(), None
@@ -438,19 +475,37 @@ class BroadcastTo(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Tensor, shape: tuple[int, ...]) -> np.ndarray:
-        out = np.empty(shape, dtype=x.dtype)  # a real array, not a read-only view:
-        out[...] = x.data  # copying is quicker than np.broadcast_to at these sizes
-        return out
+        try:
+            np.broadcast_shapes(x.shape, shape)  # numpy's rules: (1, 3) does not go to (3,)
+            if len(shape) < x.ndim:
+                raise ValueError
+        except ValueError:
+            raise ValueError(f"cannot broadcast shape {x.shape} to {tuple(shape)}") from None
+        return _broadcast_array(x.data, shape)
 
     @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, None]:
-        return grad, None  # the engine's unbroadcast sums it back to x's shape
+    def backward(ctx: Context, grad: Grad) -> tuple[Any, None]:
+        return grad, None  # the engine's sum_to sums it back to x's shape
+
+
+def _broadcast_array(a: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """``a`` repeated to ``shape``, as a real (writable) array: quicker than np.broadcast_to here."""
+    out = np.empty(shape, dtype=a.dtype)
+    out[...] = a
+    return out
+
+
+def broadcast_to(g: Any, shape: tuple[int, ...]) -> Any:
+    """``g`` repeated to ``shape``: the op on a Tensor, a new array on an array."""
+    if is_tensor(g):
+        return g.broadcast_to(shape)
+    return _broadcast_array(g, shape) if np.shape(g) != shape else g
 
 
 class SumTo(Function):
     """y = x summed over the axes broadcasting added or stretched, giving ``shape``;  dy/dx = 1
 
-    The engine's un-broadcasting step (engine.unbroadcast) is this op, so it too can be
+    The engine's un-broadcasting step (``sum_to``) is this op on Tensors, so it too can be
     differentiated again: its backward broadcasts the gradient back out.
     """
 
@@ -460,8 +515,38 @@ class SumTo(Function):
         return x.data.sum(axis=axes).reshape(shape)
 
     @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, None, None]:
-        return grad.broadcast_to(ctx.in_shape), None, None
+    def backward(ctx: Context, grad: Grad) -> tuple[Any, None, None]:
+        return broadcast_to(grad, ctx.in_shape), None, None
+
+
+def sum_to(g: Any, shape: tuple[int, ...]) -> Any:
+    """Sum ``g`` over the axes that broadcasting added or stretched, giving ``shape``.
+
+    If forward broadcast an input of shape (3,) to (4, 3), its gradient arrives as (4, 3)
+    and the 4 copies' gradients add up: sum over axis 0. This is the one place gradients are
+    un-broadcast (the engine calls it); on Tensors it is the op ``SumTo``.
+    """
+    axes = summed_axes(g.shape, shape)
+    if is_tensor(g):
+        return SumTo.apply(g, axes, shape)
+    return g.sum(axis=axes).reshape(shape)
+
+
+def summed_axes(grad_shape: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The axes of ``grad_shape`` that broadcasting added (leading) or stretched (from 1)."""
+    lead = len(grad_shape) - len(shape)
+    stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and grad_shape[lead + i] != 1)
+    return tuple(range(lead)) + stretched
+
+
+def _index_add(g: Any, index: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """zeros(shape) with ``g`` added at ``index`` (repeated indices add up)."""
+    out = np.zeros(shape, dtype=g.dtype)
+    if _is_basic(index):
+        out[index] = g
+    else:
+        np.add.at(out, index, g)
+    return out
 
 
 def _plain_index(index: Any) -> Any:
@@ -486,9 +571,11 @@ class GetItem(Function):
         return x.data[index]
 
     @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, None]:
+    def backward(ctx: Context, grad: Grad) -> tuple[Any, None]:
         (_, index) = ctx.inputs
-        return IndexAdd.apply(grad, index, ctx.in_shape), None
+        if is_tensor(grad):
+            return IndexAdd.apply(grad, index, ctx.in_shape), None
+        return _index_add(grad, index, ctx.in_shape), None
 
 
 class IndexAdd(Function):
@@ -496,15 +583,10 @@ class IndexAdd(Function):
 
     @staticmethod
     def forward(ctx: Context, g: Tensor, index: Any, shape: tuple[int, ...]) -> np.ndarray:
-        out = np.zeros(shape, dtype=g.dtype)
-        if _is_basic(index):
-            out[index] = g.data
-        else:
-            np.add.at(out, index, g.data)
-        return out
+        return _index_add(g.data, index, shape)
 
     @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, None, None]:
+    def backward(ctx: Context, grad: Grad) -> tuple[Grad, None, None]:
         (_, index, _) = ctx.inputs
         return grad[index], None, None
 
@@ -520,7 +602,7 @@ class Concatenate(Function):
         return out
 
     @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor | None, ...]:
+    def backward(ctx: Context, grad: Grad) -> tuple[Grad | None, ...]:
         lead = (slice(None),) * ctx.axis
         grads = [
             grad[lead + (slice(int(start), int(stop)),)] if need else None
@@ -539,7 +621,7 @@ class Stack(Function):
         return out
 
     @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor | None, ...]:
+    def backward(ctx: Context, grad: Grad) -> tuple[Grad | None, ...]:
         lead = (slice(None),) * ctx.axis
         needs = ctx.needs_input_grad[1:]
         return (None, *(grad[lead + (i,)] if need else None for i, need in enumerate(needs)))
@@ -557,12 +639,12 @@ class Where(Function):
         return np.where(cond, a.data, b.data)
 
     @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> tuple[None, Tensor | None, Tensor | None]:
+    def backward(ctx: Context, grad: Grad) -> tuple[None, Grad | None, Grad | None]:
         need_a, need_b = ctx.needs_input_grad[1:]
         return (
             None,
-            where(ctx.cond, grad, 0.0) if need_a else None,
-            where(ctx.cond, 0.0, grad) if need_b else None,
+            np.where(ctx.cond, grad, 0.0) if need_a else None,
+            np.where(ctx.cond, 0.0, grad) if need_b else None,
         )
 
 
@@ -575,7 +657,7 @@ class Maximum(Function):
         return np.maximum(a.data, b.data)
 
     @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, Tensor]:
+    def backward(ctx: Context, grad: Grad) -> tuple[Grad, Grad]:
         return grad * ctx.share_a, grad * (1.0 - ctx.share_a)
 
 
@@ -588,7 +670,7 @@ class Minimum(Function):
         return np.minimum(a.data, b.data)
 
     @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, Tensor]:
+    def backward(ctx: Context, grad: Grad) -> tuple[Grad, Grad]:
         return grad * ctx.share_a, grad * (1.0 - ctx.share_a)
 
 
@@ -606,7 +688,7 @@ class Clip(Function):
         return np.clip(x.data, lo, hi)
 
     @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, None, None]:
+    def backward(ctx: Context, grad: Grad) -> tuple[Grad, None, None]:
         return grad * ctx.inside, None, None
 
 
@@ -625,7 +707,7 @@ class Softmax(Function):
         return e / e.sum(axis=axis, keepdims=True)
 
     @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, None]:
+    def backward(ctx: Context, grad: Grad) -> tuple[Grad, None]:
         y = ctx.output
         return y * (grad - (grad * y).sum(axis=ctx.axis, keepdims=True)), None
 
@@ -642,9 +724,9 @@ class LogSoftmax(Function):
         return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
     @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, None]:
+    def backward(ctx: Context, grad: Grad) -> tuple[Grad, None]:
         y = ctx.output
-        return grad - y.exp() * grad.sum(axis=ctx.axis, keepdims=True), None
+        return grad - np.exp(y) * grad.sum(axis=ctx.axis, keepdims=True), None
 
 
 # ----------------------------------------------------------------------------- functional forms

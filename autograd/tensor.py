@@ -11,8 +11,9 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from . import engine, ops
-from .function import Context, as_tensor, bump_version, is_grad_enabled, set_tensor_class, version_of
+from . import engine, numpy_api, ops
+from .function import Context, as_tensor, bump_version, set_tensor_class, version_of
+from .mode import is_grad_enabled
 
 Shape = tuple[int, ...]
 
@@ -39,15 +40,13 @@ class Tensor:
     (Tensor(2.), Tensor(8.))
     """
 
-    __array_ufunc__ = None  # numpy defers to our operators: ndarray + Tensor gives a Tensor
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_name", "__weakref__")
     __hash__ = object.__hash__  # == is elementwise, as in numpy; identity for dicts and sets
 
     data: np.ndarray
-    # Defaults live on the class, so wrapping an op's result sets only ``data``.
-    grad: Tensor | None = None
-    requires_grad: bool = False
-    grad_fn: Context | None = None
-    name: str | None = None
+    grad: Tensor | None
+    requires_grad: bool
+    grad_fn: Context | None
 
     def __init__(
         self,
@@ -62,16 +61,33 @@ class Tensor:
         if array.dtype == object:
             raise TypeError(f"Tensor: cannot make a tensor from {type(data).__name__} data {data!r}")
         self.data = array
-        self.name = name
+        self._name = name
+        self.grad = None
+        self.grad_fn = None
+        self.requires_grad = False
         if requires_grad:
             self.requires_grad_()
 
     @staticmethod
     def _make(data: np.ndarray) -> Tensor:
         """Wrap an array without copying or checking (what ops use)."""
-        t = object.__new__(Tensor)
+        t = _new(Tensor)
         t.data = data
+        t.grad = t.grad_fn = t._name = None
+        t.requires_grad = False
         return t
+
+    @property
+    def name(self) -> str | None:
+        """A label for pictures and messages (kept by the graph node, so a picture drawn after
+        this tensor is gone still shows it)."""
+        return self._name
+
+    @name.setter
+    def name(self, value: str | None) -> None:
+        self._name = value
+        if self.grad_fn is not None:
+            self.grad_fn.output_name = value
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` on a leaf; only floating-point tensors can require grad."""
@@ -130,6 +146,16 @@ class Tensor:
         if copy:
             return np.array(self.data, dtype=dtype, copy=True)
         return self.data if dtype is None else self.data.astype(dtype, copy=False)
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """``np.exp(t)``, ``ndarray - t``, ``np.maximum(t, 0)``: numpy's ufuncs on Tensors are
+        this library's ops (recorded); see ``autograd.numpy_api``."""
+        return numpy_api.array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        """``np.sum(t, axis=0)``, ``np.concatenate([t, u])``, ``np.where(c, t, u)`` on Tensors
+        are this library's ops (recorded); see ``autograd.numpy_api``."""
+        return numpy_api.array_function(func, types, args, kwargs)
 
     def __len__(self) -> int:
         if self.ndim == 0:
@@ -282,6 +308,8 @@ class Tensor:
         return ops.Div.apply(as_tensor(other, self, "div"), self)
 
     def __pow__(self, other: Any) -> Tensor:
+        if type(other) is int or type(other) is float:  # x ** 3: its own op, exact and fast
+            return ops.PowScalar.apply(self, other)
         return ops.Pow.apply(self, as_tensor(other, self, "pow"))
 
     def __rpow__(self, other: Any) -> Tensor:
@@ -317,6 +345,19 @@ class Tensor:
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
         return Tensor._make(np.asarray(self.data != as_tensor(other, self, "ne").data))
+
+    # Logic on bool tensors (masks): values only, no graph.
+    def __and__(self, other: Any) -> Tensor:
+        return Tensor._make(np.asarray(self.data & as_tensor(other, self, "and").data))
+
+    def __or__(self, other: Any) -> Tensor:
+        return Tensor._make(np.asarray(self.data | as_tensor(other, self, "or").data))
+
+    def __xor__(self, other: Any) -> Tensor:
+        return Tensor._make(np.asarray(self.data ^ as_tensor(other, self, "xor").data))
+
+    def __invert__(self) -> Tensor:
+        return Tensor._make(np.asarray(~self.data))
 
     # ------------------------------------------------------------------ elementwise functions
 
@@ -406,4 +447,62 @@ class Tensor:
         return ops.GetItem.apply(self, ops._plain_index(index))
 
 
-set_tensor_class(Tensor)
+_new = object.__new__
+
+
+class _Guarded(Tensor):
+    """A tensor as your Function's backward sees it under ``create_graph=True``.
+
+    Every op works on it (and records against the tensor it stands for), but its values
+    cannot be read: a formula that computes on ``.data`` or ``np.asarray(x)`` would give a
+    gradient that cannot be differentiated again, and a silently wrong second derivative.
+    """
+
+    __slots__ = ("_inner", "_fn_name")
+    _inner: Tensor
+    _fn_name: str
+
+    @property  # type: ignore[override]
+    def data(self) -> np.ndarray:
+        raise RuntimeError(
+            f"{self._fn_name}.backward read the values of a tensor (.data, np.asarray, .item() "
+            "or .numpy()) under create_graph=True: its result could not be differentiated again, "
+            "and the second derivative would be wrong. Write the formula with operations on the "
+            "tensor itself (np.cos(x), not np.cos(x.data)), or mark the backward "
+            "@autograd.once_differentiable if it is first-order only."
+        )
+
+    shape = property(lambda self: self._inner.shape)  # type: ignore[assignment]
+    dtype = property(lambda self: self._inner.dtype)  # type: ignore[assignment]
+    ndim = property(lambda self: self._inner.ndim)  # type: ignore[assignment]
+    size = property(lambda self: self._inner.size)  # type: ignore[assignment]
+    requires_grad = property(lambda self: self._inner.requires_grad)  # type: ignore[assignment]
+    grad_fn = property(lambda self: self._inner.grad_fn)  # type: ignore[assignment]
+    _name = property(lambda self: self._inner._name)  # type: ignore[assignment]
+
+    def __lt__(self, other: Any) -> Tensor:
+        return self._inner < other
+
+    def __le__(self, other: Any) -> Tensor:
+        return self._inner <= other
+
+    def __gt__(self, other: Any) -> Tensor:
+        return self._inner > other
+
+    def __ge__(self, other: Any) -> Tensor:
+        return self._inner >= other
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._inner == other
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._inner != other
+
+    def __len__(self) -> int:
+        return len(self._inner)
+
+    def __repr__(self) -> str:
+        return f"<a tensor of shape {self.shape} seen by {self._fn_name}.backward>"
+
+
+set_tensor_class(Tensor, _Guarded)

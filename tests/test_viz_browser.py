@@ -102,7 +102,8 @@ def node_id(tab, name: str) -> str:
 def test_next_follows_the_engines_backward_order_and_shows_the_grads(open_page, tmp_path, renderer):
     net = mlp()
     order = topological_order([net.loss.grad_fn])
-    outputs = [node.out_ref() for node in order]  # all alive: mlp() keeps its intermediates
+    made = {t.grad_fn: t for t in [net.loss, *net.intermediates.values()]}  # mlp() keeps them alive
+    outputs = [made[node] for node in order]
     upstream = autograd.grad(net.loss, outputs, retain_graph=True)
     net.loss.backward()  # a plain backward first: the page must not need the graph
     tab = open_page(page(net.loss, tmp_path / "page.html", renderer=renderer))

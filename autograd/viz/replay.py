@@ -28,7 +28,8 @@ import numpy as np
 
 from ..engine import grad as autograd_grad
 from ..engine import input_grads, topological_order
-from ..function import Context, Function, enable_grad, is_tensor, no_grad
+from ..function import Context, Function, is_tensor
+from ..mode import enable_grad, no_grad
 from ..tensor import Tensor
 
 Shape = tuple[int, ...]
@@ -218,10 +219,9 @@ class Replay:
                 "grad any more (was requires_grad_(False) called on a leaf after the forward?)"
             )
         tid = self.node_ids[node] = self.new_id()
-        original = node.out_ref() if node.out_ref is not None else None  # None once collected
         self.tensors[tid] = TensorInfo(
             id=tid,
-            name=_name(original, self.names, tid),
+            name=_printable(node.output_name) if node.output_name else tid,
             kind=INTERMEDIATE,
             shape=out.shape,
             dtype=out.dtype,
@@ -267,8 +267,8 @@ class Replay:
         """Run the replayed node's chain-rule step (the engine's own ``input_grads``) and note
         what each input receives, as backward summed it back to the input's shape."""
         assert op.upstream is not None
-        with no_grad():
-            sent = input_grads(node, Tensor._make(op.upstream))
+        with no_grad():  # the engine's plain step: on arrays
+            sent = input_grads(node, op.upstream)
         by_source = {}
         for edge in op.inputs:
             if edge.needs_grad:
@@ -278,7 +278,7 @@ class Replay:
                 by_source[source].remove(edge)
                 if raw_shape != g.shape:
                     edge.reduced_from = raw_shape
-                edge.term = Term(op.id, op.step, edge.arg_name, g.data, raw_shape)
+                edge.term = Term(op.id, op.step, edge.arg_name, np.asarray(g), raw_shape)
                 self.tensors[edge.source].terms.append(edge.term)
 
 
@@ -311,6 +311,11 @@ def _name(tensor: Tensor | None, names: dict[Tensor, str], fallback: str) -> str
     name = names.get(tensor) or tensor.name
     if not name:
         return fallback
+    return _printable(name)
+
+
+def _printable(name: Any) -> str:
+    """``name`` with unprintable characters (newlines, terminal escape codes) shown as ``\\x1b``."""
     return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in str(name))
 
 

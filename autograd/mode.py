@@ -1,0 +1,90 @@
+"""The per-thread switches: is the graph recorded, and is ``detect_anomaly`` checking values.
+
+Both are thread-local: ``no_grad()`` in one thread does not stop another thread recording.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from typing import Any, Callable, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _Mode(threading.local):
+    """This thread's switches (class attributes are the defaults every new thread starts with)."""
+
+    enabled: bool = True  # ops record the graph
+    anomaly: bool = False  # detect_anomaly() is on
+    in_backward: bool = False  # the engine is running backward formulas
+    tracer: Any = None  # autograd.compile's recorder while it traces a function
+
+
+mode = _Mode()
+
+
+def is_grad_enabled() -> bool:
+    """True when ops record the graph in this thread."""
+    return bool(mode.enabled)
+
+
+def set_grad_enabled(enabled: bool) -> bool:
+    """Turn recording on or off in this thread; returns the previous setting (to restore it)."""
+    previous = mode.enabled
+    mode.enabled = enabled
+    return previous
+
+
+def is_anomaly_enabled() -> bool:
+    """True inside ``detect_anomaly()`` in this thread."""
+    return mode.anomaly
+
+
+class _Switch:
+    """Context manager and decorator: set one of this thread's switches for a block, then
+    restore it. Subclasses name the switch and the value."""
+
+    switch: str
+    value: bool
+
+    def __init__(self) -> None:
+        self._previous: list[bool] = []
+
+    def __enter__(self) -> None:
+        self._previous.append(getattr(mode, self.switch))
+        setattr(mode, self.switch, self.value)
+
+    def __exit__(self, *exc_info: object) -> None:
+        setattr(mode, self.switch, self._previous.pop())
+
+    def __call__(self, func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with type(self)():
+                return func(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+class no_grad(_Switch):
+    """Ops inside record no graph: ``with no_grad(): ...`` or ``@no_grad()`` (thread-local)."""
+
+    switch, value = "enabled", False
+
+
+class enable_grad(_Switch):
+    """Turn recording back on inside a ``no_grad`` block (thread-local)."""
+
+    switch, value = "enabled", True
+
+
+class detect_anomaly(_Switch):
+    """Inside this block, the first op whose forward or backward makes a NaN or Inf raises.
+
+    The error names the op and shows where in your code it was created. Checking every
+    value costs time: use it to find a problem, not in normal training. Thread-local; also
+    a decorator (``@detect_anomaly()``).
+    """
+
+    switch, value = "anomaly", True
