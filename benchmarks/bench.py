@@ -1,24 +1,28 @@
-"""Benchmarks: the source's training step on numpy vs this engine (and PyTorch, MyGrad).
+"""Benchmarks: the source's training step on numpy vs this engine (and PyTorch, MyGrad, micrograd).
 
 One command, one process; see benchmarks/README.md for what every figure means.
 
     python benchmarks/bench.py [SECTION ...] [--sizes source,medium,large]
                                [--dtypes float64,float32] [--repeats N] [--json out.json]
-                               [--contenders numpy,autograd,nn,torch,mygrad]
+                               [--contenders minimal,numpy,autograd,nn,compiled,torch,mygrad]
                                [--memory-steps N] [--tiny]
 
-Sections (default: all four, in this order):
+Sections (default: all six, in this order):
 
-  step      µs per full training step (forward, summed-MSE loss, backward, SGD update) of the
-            source's 2-layer ReLU MLP, for each contender, size and dtype, and the ratio to
-            the hand-written numpy step. Every contender's loss at steps 0 and 1 is checked
-            against numpy's before anything is timed.
-  chain     forward + backward through a chain of N 0-d ops (x = x * 1.0001 + 0.0001),
-            N = 20,000 and 200,000: does 10x the ops cost at most 12x the time?
-  memory    tracemalloc peak of N training steps (default 200) at the largest size chosen,
-            hand-written numpy loop vs the nn loop: is the nn loop within 1.2x?
-  overhead  µs per op on 0-d tensors (a * b, a + b, with and without grad recording, and a
-            small forward + backward) next to the same numpy operation.
+  step         µs per full training step (forward, summed-MSE loss, backward, SGD update) of
+               the source's 2-layer ReLU MLP, for each contender, size and dtype, and the ratio
+               to the minimal hand-written numpy step. Every contender's loss at steps 0 and 1
+               is checked against the minimal step's before anything is timed.
+  chain        forward + backward through a chain of N 0-d ops (x = x * 1.0001 + 0.0001),
+               N = 20,000 and 200,000: does 10x the ops cost at most 12x the time?
+  memory       tracemalloc peak of N training steps (default 200) at the largest size chosen,
+               hand-written numpy loop vs the nn loop: is the nn loop within 1.2x?
+  overhead     µs per op on 0-d tensors (a * b, a + b, with and without grad recording, and a
+               small forward + backward) next to the same numpy operation.
+  scalar       µs per call on 0-d values, this engine vs micrograd (and PyTorch): a * b, a small
+               expression with backward, and micrograd's README example (its values checked).
+  transformer  ms per training step of a small one-block transformer, this engine vs PyTorch,
+               both single-threaded, losses at steps 0 and 1 checked to agree.
 
 Timing method: contenders are timed round-robin inside each repeat (the starting contender
 rotates), so machine noise hits all of them alike; each repeat times a batch of calls with
@@ -51,6 +55,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # this repository's autograd, never PyPI's (HIPS) package of that name
 
+import autograd
 import nn
 from autograd import Tensor, no_grad
 
@@ -63,10 +68,14 @@ try:
     from mygrad.nnet.activations import relu as mygrad_relu
 except ImportError:
     mygrad = None
-try:  # scalars only: it takes part in the per-op overhead section, not in the training step
+try:  # scalars only: it takes part in the overhead and scalar sections, not in the training step
     from micrograd.engine import Value as MicrogradValue
 except ImportError:
     MicrogradValue = None
+try:  # limits numpy's BLAS threads in the transformer section; without it, the section says so
+    from threadpoolctl import threadpool_limits
+except ImportError:
+    threadpool_limits = None
 
 
 # ============================================================================ the problem
@@ -93,7 +102,8 @@ SIZES = {
     "medium": Size("medium", 256, 784, 512, 10, 1e-4),  # MNIST-like
     "large": Size("large", 2048, 1024, 2048, 1024, 1e-6),  # BLAS-bound
 }
-CONTENDERS = ("numpy", "autograd", "nn", "torch", "mygrad")
+CONTENDERS = ("minimal", "numpy", "autograd", "nn", "compiled", "torch", "mygrad")
+REFERENCE = "minimal"  # every step ratio is to this contender; it always runs
 # Relative tolerance for "the same loss": summation orders differ between libraries.
 RTOL = {"float64": 1e-9, "float32": 1e-4}
 
@@ -126,7 +136,8 @@ from source_numpy import forward_backward  # noqa: E402
 #
 # Each contender owns a copy of the problem and trains it in place: ``step()`` runs one full
 # training step and returns its loss in the contender's own form; ``loss_value`` turns that
-# into the summed squared error as a float, for the correctness check.
+# into the summed squared error as a float, for the correctness check. ``label`` says what it
+# runs, in the table.
 #
 # The same update everywhere: the source's fc_backward takes the bias gradient as a batch
 # mean, while an autograd engine computes the true gradient of the summed loss (a batch sum).
@@ -135,10 +146,51 @@ from source_numpy import forward_backward  # noqa: E402
 # the gradients and the update, not only the forward pass.
 
 
+class MinimalStep:
+    """(r) The reference: the minimal hand-written numpy step, no unused work, in-place updates.
+
+    ``step`` returns the prediction, not the loss: the loss value is not needed to train, so
+    it is computed outside the timed step, by ``loss_value``, for the check only.
+    """
+
+    name = "minimal"
+    label = "minimal hand-written numpy (the reference)"
+
+    def __init__(self, p: dict[str, np.ndarray], size: Size) -> None:
+        self.x, self.y = p["x"].copy(), p["y"].copy()
+        self.w1, self.b1, self.w2, self.b2 = (p[k].copy() for k in ("w1", "b1", "w2", "b2"))
+        self.lr, self.bias_lr = size.lr, size.lr / size.batch
+
+    def step(self) -> np.ndarray:
+        x, y, w1, b1, w2, b2, lr, bias_lr = self.x, self.y, self.w1, self.b1, self.w2, self.b2, self.lr, self.bias_lr
+        # forward
+        z = x @ w1 + b1
+        mask = z > 0
+        a = z * mask
+        pred = a @ w2 + b2
+        # backward: the gradients of the summed squared error, nothing else
+        g = 2 * (pred - y)
+        w2g = a.T @ g
+        b2g = g.sum(0)
+        zg = (g @ w2.T) * mask
+        w1g = x.T @ zg
+        b1g = zg.sum(0)
+        # update, in place
+        w1 -= lr * w1g
+        b1 -= bias_lr * b1g
+        w2 -= lr * w2g
+        b2 -= bias_lr * b2g
+        return pred
+
+    def loss_value(self, pred: np.ndarray) -> float:
+        return float(((pred - self.y) ** 2).sum())
+
+
 class NumpyStep:
-    """(a) The source's hand-written step: its formulas, in-place updates."""
+    """(a) The source's hand-written step: its formulas (asserts, an unused x_grad), in-place updates."""
 
     name = "numpy"
+    label = "the source's code (computes an unused x_grad)"
 
     def __init__(self, p: dict[str, np.ndarray], size: Size) -> None:
         self.x, self.y = p["x"].copy(), p["y"].copy()
@@ -162,6 +214,7 @@ class AutogradStep:
     """(b) This engine with raw Tensors and a manual in-place SGD update."""
 
     name = "autograd"
+    label = "this engine, raw Tensors"
 
     def __init__(self, p: dict[str, np.ndarray], size: Size) -> None:
         self.x, self.y = Tensor(p["x"]), Tensor(p["y"])
@@ -186,6 +239,7 @@ class NNStep:
     """(c) This engine's nn: MLP, MSELoss(reduction="sum"), optim.SGD."""
 
     name = "nn"
+    label = "this engine's nn: MLP, MSELoss, SGD"
 
     def __init__(self, p: dict[str, np.ndarray], size: Size) -> None:
         self.model = nn.MLP([size.n_in, size.hidden, size.n_out], dtype=p["x"].dtype)
@@ -214,10 +268,37 @@ class NNStep:
         return loss.item()
 
 
+class CompiledStep:
+    """(c') This engine's ``autograd.compile`` of the loss function, then backward and the
+    manual update of (b). Skipped while the engine has no ``compile``."""
+
+    name = "compiled"
+    label = "this engine, autograd.compile(loss)"
+
+    def __init__(self, p: dict[str, np.ndarray], size: Size) -> None:
+        self.x, self.y = Tensor(p["x"]), Tensor(p["y"])
+        w1, b1, w2, b2 = (Tensor(p[k], requires_grad=True) for k in ("w1", "b1", "w2", "b2"))
+        self.f = autograd.compile(lambda x, y: (((x @ w1 + b1).relu() @ w2 + b2 - y) ** 2).sum())
+        bias_lr = size.lr / size.batch
+        self.params = [(w1, size.lr), (b1, bias_lr), (w2, size.lr), (b2, bias_lr)]
+
+    def step(self) -> Tensor:
+        loss = self.f(self.x, self.y)
+        loss.backward()
+        for p, lr in self.params:
+            p.data -= lr * p.grad.data
+            p.grad = None
+        return loss
+
+    def loss_value(self, loss: Tensor) -> float:
+        return loss.item()
+
+
 class TorchStep:
     """(d) PyTorch CPU eager, the same math as (b): raw tensors, manual in-place update."""
 
     name = "torch"
+    label = "PyTorch eager, raw tensors"
 
     def __init__(self, p: dict[str, np.ndarray], size: Size) -> None:
         self.x, self.y = torch.tensor(p["x"]), torch.tensor(p["y"])
@@ -244,6 +325,7 @@ class MyGradStep:
     so memory guarding is on, as a user gets it)."""
 
     name = "mygrad"
+    label = "MyGrad, raw tensors"
 
     def __init__(self, p: dict[str, np.ndarray], size: Size) -> None:
         self.x, self.y = mygrad.tensor(p["x"], constant=True), mygrad.tensor(p["y"], constant=True)
@@ -264,7 +346,9 @@ class MyGradStep:
         return loss.item()
 
 
-STEP_CLASSES = {cls.name: cls for cls in (NumpyStep, AutogradStep, NNStep, TorchStep, MyGradStep)}
+STEP_CLASSES = {
+    cls.name: cls for cls in (MinimalStep, NumpyStep, AutogradStep, NNStep, CompiledStep, TorchStep, MyGradStep)
+}
 
 
 def missing_reason(name: str) -> str | None:
@@ -275,6 +359,8 @@ def missing_reason(name: str) -> str | None:
         return "mygrad is not installed (pip install mygrad)"
     if name == "micrograd" and MicrogradValue is None:
         return "micrograd is not installed (pip install micrograd)"
+    if name == "compiled" and not hasattr(autograd, "compile"):
+        return "autograd.compile not available"
     return None
 
 
@@ -330,29 +416,32 @@ def timed_steps(step: Callable[[], Any], n: int) -> float:
 # ============================================================================ section: step
 
 
-def check_losses(contenders: dict[str, Any], rtol: float) -> dict[str, Any]:
-    """Run steps 0 and 1 of every contender; each loss must match numpy's within ``rtol``.
+def check_losses(contenders: dict[str, Any], rtol: float, reference: str | None = None) -> dict[str, Any]:
+    """Run steps 0 and 1 of every contender; each loss must match the reference's within ``rtol``.
 
-    Step 0's loss checks the forward pass; step 1's, the gradients and the update too.
-    A contender that raises counts as disagreeing (the error is kept).
+    The reference is ``reference`` or else the first contender. Step 0's loss checks the
+    forward pass; step 1's, the gradients and the update too. A contender that raises counts
+    as disagreeing (the error is kept); if the reference raises, nothing can be measured.
     """
+    reference = reference or next(iter(contenders))
     losses: dict[str, list[float]] = {}
     errors: dict[str, str] = {}
     for name, c in contenders.items():
         try:
             losses[name] = [c.loss_value(c.step()) for _ in range(2)]
         except Exception as err:  # reported, and the contender is not timed
-            if name == "numpy":  # the reference itself: nothing can be measured
+            if name == reference:
                 raise
             losses[name], errors[name] = [math.nan, math.nan], f"{type(err).__name__}: {err}"
-    reference = losses["numpy"]
+    ref = losses[reference]
     rel_diff = {
-        name: max(abs(v - r) / max(abs(r), 1e-300) for v, r in zip(values, reference)) for name, values in losses.items()
+        name: max(abs(v - r) / max(abs(r), 1e-300) for v, r in zip(values, ref)) for name, values in losses.items()
     }
     bad = sorted(
         name for name, d in rel_diff.items() if not d <= rtol or not all(math.isfinite(v) for v in losses[name])
     )
     return {
+        "reference": reference,
         "loss_step0": {name: v[0] for name, v in losses.items()},
         "loss_step1": {name: v[1] for name, v in losses.items()},
         "max_rel_diff": rel_diff,
@@ -363,6 +452,45 @@ def check_losses(contenders: dict[str, Any], rtol: float) -> dict[str, Any]:
     }
 
 
+def build_contenders(
+    names: list[str], make: Callable[[str], Any], reference: str
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Build each contender (the reference first); one that fails to build is skipped, with the error."""
+    built: dict[str, Any] = {}
+    failed: dict[str, str] = {}
+    for name in [reference] + [n for n in names if n != reference]:
+        try:
+            built[name] = make(name)
+        except Exception as err:
+            if name == reference:
+                raise
+            failed[name] = f"could not be built: {type(err).__name__}: {err}"
+    return built, failed
+
+
+def time_contenders(
+    contenders: dict[str, Any], args: argparse.Namespace
+) -> tuple[dict[str, list[float]], dict[str, int]]:
+    """Warm each contender up (which sizes its timed batch), then time them all interleaved.
+
+    Returns the samples (seconds per step) and each contender's steps per timed batch.
+    """
+    batch = {name: warm_up(c.step, args.warmup_steps, args.batch_seconds) for name, c in contenders.items()}
+    samples = interleaved(
+        {name: (lambda c=c, n=batch[name]: timed_steps(c.step, n)) for name, c in contenders.items()},
+        args.repeats,
+    )
+    return samples, batch
+
+
+def drop_disagreeing(contenders: dict[str, Any], check: dict[str, Any], skipped: dict[str, str]) -> None:
+    """A benchmark of wrong code is worthless: untime every contender the check rejected."""
+    for name in check["disagree"]:
+        if name != check["reference"]:
+            skipped[name] = check["errors"].get(name, f"loss disagrees with {check['reference']}'s") + " (not timed)"
+            contenders.pop(name)
+
+
 def run_step_section(args: argparse.Namespace, log: Callable[[str], None]) -> dict[str, Any]:
     results = []
     for size_name in args.sizes:
@@ -370,58 +498,57 @@ def run_step_section(args: argparse.Namespace, log: Callable[[str], None]) -> di
         for dtype in args.dtypes:
             problem = make_problem(size, dtype)
             names = [n for n in args.contenders if missing_reason(n) is None]
-            skipped = {n: missing_reason(n) for n in args.contenders if missing_reason(n) is not None}
-            contenders = {n: STEP_CLASSES[n](problem, size) for n in ["numpy"] + [n for n in names if n != "numpy"]}
-            check = check_losses(contenders, RTOL[dtype])
+            skipped = {n: why for n in args.contenders if (why := missing_reason(n)) is not None}
+            contenders, unbuilt = build_contenders(
+                names, lambda n, problem=problem, size=size: STEP_CLASSES[n](problem, size), REFERENCE
+            )
+            skipped.update(unbuilt)
+            check = check_losses(contenders, RTOL[dtype], REFERENCE)
             entry: dict[str, Any] = {
                 "size": size_name,
                 "shape": asdict(size),
                 "dtype": dtype,
+                "reference": REFERENCE,
                 "check": check,
                 "skipped": skipped,
+                "labels": {name: STEP_CLASSES[name].label for name in args.contenders},
                 "contenders": {},
             }
             results.append(entry)
-            log(f"step {size_name} {size} {dtype}: step-0 loss {check['loss_step0']['numpy']:.10g}, "
+            log(f"step {size_name} {size} {dtype}: step-0 loss {check['loss_step0'][REFERENCE]:.10g}, "
                 f"{'all agree' if check['agree'] else 'DISAGREE: ' + ', '.join(check['disagree'])}"
                 + (f"; skipped: {', '.join(skipped)}" if skipped else ""))
-            if not check["agree"]:
-                for name in check["disagree"]:  # a benchmark of wrong code is worthless: drop it
-                    if name != "numpy":
-                        entry["skipped"][name] = check["errors"].get(name, "loss disagrees with numpy's") + " (not timed)"
-                        contenders.pop(name)
+            drop_disagreeing(contenders, check, skipped)
             # Warm-up (after the check's two steps), which also sizes each contender's timed batch.
-            batch = {name: warm_up(c.step, args.warmup_steps, args.batch_seconds) for name, c in contenders.items()}
-            samples = interleaved(
-                {name: (lambda c=c, n=batch[name]: timed_steps(c.step, n)) for name, c in contenders.items()},
-                args.repeats,
-            )
-            base = statistics.median(samples["numpy"])
+            samples, batch = time_contenders(contenders, args)
+            base = statistics.median(samples[REFERENCE])
             for name in contenders:
                 entry["contenders"][name] = {
                     **summary(samples[name]),
                     "steps_per_repeat": batch[name],
-                    "ratio_to_numpy": statistics.median(samples[name]) / base,
+                    "ratio_to_minimal": statistics.median(samples[name]) / base,
                 }
             del contenders
             gc.collect()
-    return {"results": results}
+    return {"reference": REFERENCE, "results": results}
 
 
 def print_step_table(section: dict[str, Any]) -> None:
-    print("\n== step: one training step (forward, loss, backward, SGD update), median µs per step ==")
-    print(f"{'size':<8} {'shape':<22} {'dtype':<8} {'contender':<9} {'µs/step':>12} {'x numpy':>8} {'spread':>7} {'steps/rep':>9}")
+    print("\n== step: one training step (forward, loss, backward, SGD update), median µs per step; "
+          "x minimal = ratio to the minimal numpy step ==")
+    print(f"{'size':<8} {'shape':<22} {'dtype':<8} {'contender':<9} {'µs/step':>12} {'x minimal':>9} "
+          f"{'spread':>7} {'steps/rep':>9}  what")
     for e in section["results"]:
         shape = str(Size(**e["shape"]))
         for name, r in e["contenders"].items():
             print(
                 f"{e['size']:<8} {shape:<22} {e['dtype']:<8} {name:<9} {r['median_us']:>12.1f} "
-                f"{r['ratio_to_numpy']:>7.2f}x {r['spread']:>6.0%} {r['steps_per_repeat']:>9}"
+                f"{r['ratio_to_minimal']:>8.2f}x {r['spread']:>6.0%} {r['steps_per_repeat']:>9}  {e['labels'][name]}"
             )
         for name, why in e["skipped"].items():
             print(f"{e['size']:<8} {shape:<22} {e['dtype']:<8} {name:<9} {'skipped: ' + why}")
         c = e["check"]
-        print(f"{'':<8} step-0 summed loss {c['loss_step0']['numpy']:.10g}; "
+        print(f"{'':<8} step-0 summed loss {c['loss_step0'][c['reference']]:.10g}; "
               f"contenders {'agree' if c['agree'] else 'DISAGREE'} at steps 0 and 1 "
               f"(max rel diff {max(c['max_rel_diff'].values()):.1e}, rtol {c['rtol']:.0e})")
 
@@ -689,6 +816,393 @@ def print_overhead_table(section: dict[str, Any]) -> None:
         print(line)
 
 
+# ============================================================================ section: scalar
+
+# How each library makes the leaves a = -4 and b = 2, recording gradients.
+SCALAR_LEAVES = {
+    "micrograd": ("Value(-4.0)", "Value(2.0)"),
+    "autograd": ("Tensor(-4.0, requires_grad=True)", "Tensor(2.0, requires_grad=True)"),
+    "torch": (
+        "torch.tensor(-4.0, dtype=torch.float64, requires_grad=True)",
+        "torch.tensor(2.0, dtype=torch.float64, requires_grad=True)",
+    ),
+}
+# micrograd's README example. Its ``c += x`` lines are written as ``c = c + (x)``: the same
+# math and the same order of operations as micrograd's rebinding, whatever ``+=`` does here.
+README_EXAMPLE = """\
+a = {a}
+b = {b}
+c = a + b
+d = a * b + b**3
+c = c + (c + 1)
+c = c + (1 + c + (-a))
+d = d + (d * 2 + (b + a).relu())
+d = d + (3 * d + (b - a).relu())
+e = c - d
+f = e**2
+g = f / 2.0
+g = g + 10.0 / f
+g.backward()"""
+# What micrograd's README prints for it (4 decimals): a sanity check of the micrograd installed.
+README_PRINTED = {"g": 24.7041, "a.grad": 138.8338, "b.grad": 645.5773}
+# (key, label, statement, target ratio engine / micrograd or None). "{a}", "{b}" make fresh
+# leaves; in (a), "a", "b" are leaves made once.
+SCALAR_CASES = [
+    ("a", "(a) a * b, recording", "a * b", 1.0),
+    ("b", "(b) fresh a, b; c = a*b + b**3; backward", "a = {a}; b = {b}; c = a * b + b ** 3; c.backward()", 2.5),
+    ("c", "(c) micrograd README example; backward", README_EXAMPLE, None),
+]
+
+
+def scalar_namespace(lib: str) -> dict[str, Any]:
+    """Globals for a scalar statement of ``lib``: its leaf constructor and two ready leaves a, b."""
+    namespace: dict[str, Any] = {"gc": gc, "Value": MicrogradValue, "Tensor": Tensor, "torch": torch}
+    exec(f"a = {SCALAR_LEAVES[lib][0]}; b = {SCALAR_LEAVES[lib][1]}", namespace)  # noqa: S102 - our constants
+    return namespace
+
+
+def readme_example_values(lib: str) -> dict[str, float]:
+    """g, a.grad and b.grad of the README example, computed by ``lib``."""
+    namespace = scalar_namespace(lib)
+    a, b = SCALAR_LEAVES[lib]
+    exec(README_EXAMPLE.format(a=a, b=b), namespace)  # noqa: S102 - our constant, as timeit runs it
+    return {"g": float(namespace["g"].data), "a.grad": float(namespace["a"].grad), "b.grad": float(namespace["b"].grad)}
+
+
+def check_readme_example(libs: list[str], rtol: float = 1e-9) -> dict[str, Any]:
+    """Every library's g, a.grad, b.grad must match micrograd's within ``rtol`` (and micrograd's
+    must be the values its README prints)."""
+    values: dict[str, dict[str, float]] = {}
+    errors: dict[str, str] = {}
+    for lib in libs:
+        try:
+            values[lib] = readme_example_values(lib)
+        except Exception as err:  # reported, and the library is not timed
+            if lib == "micrograd":  # the reference itself: nothing can be compared
+                raise
+            errors[lib] = f"{type(err).__name__}: {err}"
+    ref = values.get("micrograd", {})
+    readme_ok = bool(ref) and all(abs(ref[k] - v) <= 5e-5 for k, v in README_PRINTED.items())
+    rel_diff = {
+        lib: max(abs(v[k] - ref[k]) / abs(ref[k]) for k in ref) if ref else math.nan for lib, v in values.items()
+    }
+    bad = sorted(set(errors) | {lib for lib, d in rel_diff.items() if not d <= rtol})
+    return {
+        "values": values,
+        "readme_printed": README_PRINTED,
+        "micrograd_matches_readme": readme_ok,
+        "max_rel_diff": rel_diff,
+        "rtol": rtol,
+        "agree": readme_ok and not bad,
+        "disagree": bad,
+        "errors": errors,
+    }
+
+
+def run_scalar_section(args: argparse.Namespace, log: Callable[[str], None]) -> dict[str, Any]:
+    """micrograd vs this engine (and torch) on 0-d values; timed with timeit, garbage collector on."""
+    if (why := missing_reason("micrograd")) is not None:
+        log(f"scalar: skipped, {why}")
+        return {"skipped": why}
+    libs = ["micrograd", "autograd"]
+    if "torch" in args.contenders and missing_reason("torch") is None:
+        libs.append("torch")
+    check = check_readme_example(libs)
+    log(f"scalar: README example g = {check['values'].get('autograd', {}).get('g')}, "
+        f"{'all agree with micrograd' if check['agree'] else 'DISAGREE: ' + ', '.join(check['disagree'])}")
+    timed_libs = [lib for lib in libs if lib not in check["disagree"] or lib == "micrograd"]
+    timers: dict[str, Callable[[], float]] = {}
+    for key, _, stmt, _ in SCALAR_CASES:
+        for lib in timed_libs:
+            a, b = SCALAR_LEAVES[lib]
+            # GC on while timing (timeit turns it off): micrograd's graphs are reference cycles
+            # (each node's _backward closure holds the node), which only the collector frees.
+            timer = timeit.Timer(stmt.format(a=a, b=b), setup="gc.enable()", globals=scalar_namespace(lib))
+            number = 50 if args.tiny else max(1, int(timer.autorange()[0] * args.batch_seconds / 0.2))
+            timers[f"{key}|{lib}"] = lambda timer=timer, number=number: timer.timeit(number) / number
+    samples = interleaved(timers, args.repeats)
+    rows = []
+    for key, label, stmt, target in SCALAR_CASES:
+        row: dict[str, Any] = {"case": key, "label": label, "target_ratio": target}
+        base = statistics.median(samples[f"{key}|micrograd"])
+        for lib in libs:
+            if f"{key}|{lib}" not in samples:
+                row[f"{lib}_us"] = row[f"{lib}_ratio_to_micrograd"] = None
+                continue
+            row[f"{lib}_us"] = statistics.median(samples[f"{key}|{lib}"]) * 1e6
+            row[f"{lib}_ratio_to_micrograd"] = statistics.median(samples[f"{key}|{lib}"]) / base
+        ratio = row["autograd_ratio_to_micrograd"]
+        row["meets_target"] = None if target is None or ratio is None else ratio <= target
+        rows.append(row)
+    log("scalar: done")
+    return {
+        "libraries": libs,
+        "check": check,
+        "rows": rows,
+        "samples_us": {k: [s * 1e6 for s in v] for k, v in samples.items()},
+    }
+
+
+def print_scalar_table(section: dict[str, Any]) -> None:
+    print("\n== scalar: µs per call on 0-d float64 values, medians, GC on "
+          "(x micrograd = ratio to micrograd; the target is for autograd) ==")
+    if "skipped" in section:
+        print(f"skipped: {section['skipped']}")
+        return
+    others = [lib for lib in section["libraries"] if lib != "micrograd"]
+    print(f"{'case':<42} {'micrograd':>9}" + "".join(f" {lib:>9} {'x micrograd':>11}" for lib in others)
+          + f" {'target':>8}")
+    for row in section["rows"]:
+        line = f"{row['label']:<42} {row['micrograd_us']:>9.2f}"
+        for lib in others:
+            if row[f"{lib}_us"] is None:
+                line += f" {'-':>9} {'-':>11}"
+            else:
+                line += f" {row[f'{lib}_us']:>9.2f} {row[f'{lib}_ratio_to_micrograd']:>10.2f}x"
+        if row["target_ratio"] is not None:
+            target = f"<= {row['target_ratio']:.1f}x"
+            verdict = {True: "met", False: "MISSED", None: "-"}[row["meets_target"]]
+            line += f" {target:>8} {verdict}"
+        print(line)
+    c = section["check"]
+    got = ", ".join(f"{k} = {v:.10g}" for k, v in c["values"]["micrograd"].items())
+    printed = ", ".join(str(v) for v in README_PRINTED.values())
+    print(f"check: README example, micrograd {got} (its README prints {printed}); "
+          + ("all agree" if c["agree"] else "DISAGREE: " + ", ".join(c["disagree"] or ["micrograd vs its README"]))
+          + f" (max rel diff {max(c['max_rel_diff'].values()):.1e}, rtol {c['rtol']:.0e})")
+
+
+# ============================================================================ section: transformer
+
+
+@dataclass(frozen=True)
+class BlockShape:
+    """A one-block transformer language model's shape: batch x context tokens, width, heads, vocabulary."""
+
+    name: str
+    batch: int
+    context: int
+    d_model: int
+    heads: int
+    vocab: int
+    lr: float = 0.1
+
+    def __str__(self) -> str:
+        return f"B={self.batch}, T={self.context}, d={self.d_model}, {self.heads} heads, vocab {self.vocab}"
+
+
+BLOCK_SHAPES = {
+    "tiny": BlockShape("tiny", batch=2, context=4, d_model=8, heads=2, vocab=11),  # --tiny only
+    "small": BlockShape("small", batch=16, context=32, d_model=64, heads=4, vocab=65),
+}
+BLOCK_RTOL = 1e-9  # float64; the libraries sum in different orders
+BLOCK_TARGET = 1.5  # engine / PyTorch
+
+
+def make_block_problem(s: BlockShape) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Tokens (inputs and next-token targets) and initial float64 weights, from RandomState(0).
+
+    Embeddings N(0, 0.1^2), matrices N(0, 1) / sqrt(fan_in), biases 0, LayerNorm gains 1.
+    """
+    rs = np.random.RandomState(0)
+    d = s.d_model
+    tokens = rs.randint(s.vocab, size=(s.batch, s.context + 1))
+
+    def matrix(n_in: int, n_out: int) -> np.ndarray:
+        return rs.randn(n_in, n_out) / math.sqrt(n_in)
+
+    params = {
+        "wte": rs.randn(s.vocab, d) * 0.1,
+        "wpe": rs.randn(s.context, d) * 0.1,
+        "ln1_g": np.ones(d), "ln1_b": np.zeros(d),
+        "w_qkv": matrix(d, 3 * d), "b_qkv": np.zeros(3 * d),
+        "w_proj": matrix(d, d), "b_proj": np.zeros(d),
+        "ln2_g": np.ones(d), "ln2_b": np.zeros(d),
+        "w_fc": matrix(d, 4 * d), "b_fc": np.zeros(4 * d),
+        "w_out": matrix(4 * d, d), "b_out": np.zeros(d),
+        "lnf_g": np.ones(d), "lnf_b": np.zeros(d),
+        "w_head": matrix(d, s.vocab),
+    }  # fmt: skip
+    data = {"idx": tokens[:, :-1], "targets": tokens[:, 1:].reshape(-1)}
+    return data, params
+
+
+def layer_norm(x: Any, gain: Any, bias: Any) -> Any:
+    """LayerNorm over the last axis, from ops: (x - mean) / sqrt(variance + 1e-5) * gain + bias."""
+    mu = x.mean(-1, keepdims=True)
+    var = ((x - mu) ** 2).mean(-1, keepdims=True)
+    return (x - mu) / (var + 1e-5).sqrt() * gain + bias
+
+
+GELU_C = (2 / math.pi) ** 0.5
+
+
+def gelu(x: Any) -> Any:
+    """GELU, tanh approximation."""
+    return 0.5 * x * (1 + (GELU_C * (x + 0.044715 * x**3)).tanh())
+
+
+def block_loss(p: dict[str, Any], idx: Any, rows: Any, targets: Any, causal: Any, where: Any, s: BlockShape) -> Any:
+    """Mean next-token cross-entropy of a pre-LayerNorm one-block transformer.
+
+    Written once for both libraries: everything used is a method or operator both tensors
+    have with the same meaning; ``where`` is the library's own (``autograd.where``,
+    ``torch.where``); ``idx``, ``rows``, ``targets`` are integer index arrays, ``causal`` a
+    (T, T) bool lower triangle, each in the library's own array type.
+    """
+    B, T, d, h = s.batch, s.context, s.d_model, s.heads
+    dh = d // h
+    x = p["wte"][idx] + p["wpe"]  # (B, T, d): token + position embeddings
+    qkv = layer_norm(x, p["ln1_g"], p["ln1_b"]) @ p["w_qkv"] + p["b_qkv"]  # (B, T, 3d)
+    q, k, v = (qkv[:, :, i * d : (i + 1) * d].reshape(B, T, h, dh).swapaxes(1, 2) for i in range(3))  # (B, h, T, dh)
+    scores = where(causal, q @ k.swapaxes(-1, -2) / math.sqrt(dh), -1e9)  # (B, h, T, T)
+    y = (scores.softmax(-1) @ v).swapaxes(1, 2).reshape(B, T, d)  # heads merged
+    x = x + (y @ p["w_proj"] + p["b_proj"])
+    x = x + (gelu(layer_norm(x, p["ln2_g"], p["ln2_b"]) @ p["w_fc"] + p["b_fc"]) @ p["w_out"] + p["b_out"])
+    logits = layer_norm(x, p["lnf_g"], p["lnf_b"]) @ p["w_head"]  # (B, T, vocab)
+    logp = logits.reshape(B * T, s.vocab).log_softmax(-1)
+    return -logp[rows, targets].mean()
+
+
+class BlockAutogradStep:
+    """This engine: Tensors, ``block_loss``, backward, in-place SGD on ``.data``."""
+
+    name = "autograd"
+
+    def __init__(self, data: dict[str, np.ndarray], params: dict[str, np.ndarray], s: BlockShape) -> None:
+        self.s = s
+        self.p = {k: Tensor(v, requires_grad=True) for k, v in params.items()}
+        self.idx, self.targets = data["idx"], data["targets"]
+        self.rows = np.arange(s.batch * s.context)
+        self.causal = np.tril(np.ones((s.context, s.context), dtype=bool))
+
+    def step(self) -> Tensor:
+        loss = block_loss(self.p, self.idx, self.rows, self.targets, self.causal, autograd.where, self.s)
+        loss.backward()
+        for t in self.p.values():
+            t.data -= self.s.lr * t.grad.data
+            t.grad = None
+        return loss
+
+    def loss_value(self, loss: Tensor) -> float:
+        return loss.item()
+
+
+class BlockTorchStep:
+    """PyTorch eager: the same ``block_loss``, backward, in-place SGD under no_grad."""
+
+    name = "torch"
+
+    def __init__(self, data: dict[str, np.ndarray], params: dict[str, np.ndarray], s: BlockShape) -> None:
+        self.s = s
+        self.p = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
+        self.idx, self.targets = torch.as_tensor(data["idx"]), torch.as_tensor(data["targets"])
+        self.rows = torch.arange(s.batch * s.context)
+        self.causal = torch.ones(s.context, s.context, dtype=torch.bool).tril()
+
+    def step(self) -> Any:
+        loss = block_loss(self.p, self.idx, self.rows, self.targets, self.causal, torch.where, self.s)
+        loss.backward()
+        with torch.no_grad():
+            for t in self.p.values():
+                t -= self.s.lr * t.grad
+                t.grad = None
+        return loss
+
+    def loss_value(self, loss: Any) -> float:
+        return loss.item()
+
+
+@contextlib.contextmanager
+def single_threaded() -> Any:
+    """Inside: PyTorch on 1 thread, and numpy's BLAS too if threadpoolctl is installed.
+
+    Yields what was set, for the report; PyTorch's thread count is restored on exit.
+    """
+    saved = torch.get_num_threads()
+    limit = threadpool_limits(limits=1, user_api="blas") if threadpool_limits is not None else contextlib.nullcontext()
+    try:
+        with limit:
+            torch.set_num_threads(1)
+            yield {
+                "torch_threads": torch.get_num_threads(),
+                "numpy_blas_threads": numpy_blas_threads(),
+                "threadpoolctl": threadpool_limits is not None,
+                "note": None if threadpool_limits is not None else (
+                    "threadpoolctl is not installed: numpy's BLAS keeps its default threads "
+                    "(set OPENBLAS_NUM_THREADS=1 or the like to run it single-threaded)"
+                ),
+            }
+    finally:
+        torch.set_num_threads(saved)
+
+
+def run_transformer_section(args: argparse.Namespace, log: Callable[[str], None]) -> dict[str, Any]:
+    """A one-block transformer's training step, this engine vs PyTorch, both single-threaded."""
+    shape = BLOCK_SHAPES["tiny" if args.tiny else "small"]
+    out: dict[str, Any] = {"shape": asdict(shape), "dtype": "float64", "target": BLOCK_TARGET}
+    if (why := missing_reason("torch")) is not None:
+        log(f"transformer: skipped, {why}")
+        return {**out, "skipped": why}
+    data, params = make_block_problem(shape)
+    classes = {"torch": BlockTorchStep, "autograd": BlockAutogradStep}
+    with single_threaded() as threads:
+        if threads["note"]:
+            log(f"transformer: {threads['note']}")
+        contenders, skipped = build_contenders(list(classes), lambda n: classes[n](data, params, shape), "torch")
+        check = check_losses(contenders, BLOCK_RTOL, "torch")
+        log(f"transformer {shape}: step-0 loss {check['loss_step0']['torch']:.10g}, "
+            f"{'both agree' if check['agree'] else 'DISAGREE: ' + ', '.join(check['disagree'])}")
+        drop_disagreeing(contenders, check, skipped)
+        samples, batch = time_contenders(contenders, args)
+    base = statistics.median(samples["torch"])
+    figures = {
+        name: {
+            **summary(samples[name]),
+            "median_ms": statistics.median(samples[name]) * 1e3,
+            "steps_per_repeat": batch[name],
+            "ratio_to_torch": statistics.median(samples[name]) / base,
+        }
+        for name in contenders
+    }
+    ratio = figures["autograd"]["ratio_to_torch"] if "autograd" in figures else None
+    log("transformer: done")
+    return {
+        **out,
+        "threads": threads,
+        "check": check,
+        "skipped_contenders": skipped,
+        "contenders": figures,
+        "ratio": ratio,
+        "meets_target": None if ratio is None else ratio <= BLOCK_TARGET,
+    }
+
+
+def print_transformer_table(section: dict[str, Any]) -> None:
+    shape = BlockShape(**section["shape"])
+    print(f"\n== transformer: one training step (forward, mean cross-entropy, backward, SGD lr {shape.lr}) of a "
+          f"one-block transformer, {shape}, {section['dtype']}, medians ==")
+    if "skipped" in section:
+        print(f"skipped: {section['skipped']}")
+        return
+    t = section["threads"]
+    print(f"threads: torch {t['torch_threads']}, numpy BLAS {t['numpy_blas_threads']}"
+          + (f" ({t['note']})" if t["note"] else " (threadpoolctl)"))
+    print(f"{'library':<9} {'ms/step':>9} {'x torch':>8} {'spread':>7} {'steps/rep':>9}")
+    for name, r in section["contenders"].items():
+        print(f"{name:<9} {r['median_ms']:>9.3f} {r['ratio_to_torch']:>7.2f}x {r['spread']:>6.0%} "
+              f"{r['steps_per_repeat']:>9}")
+    for name, why in section["skipped_contenders"].items():
+        print(f"{name:<9} skipped: {why}")
+    if section["ratio"] is not None:
+        print(f"engine / PyTorch: {section['ratio']:.2f}x (target <= {section['target']}x: "
+              f"{'met' if section['meets_target'] else 'MISSED'})")
+    c = section["check"]
+    print(f"check: torch's loss {c['loss_step0']['torch']:.12g} at step 0, {c['loss_step1']['torch']:.12g} at step 1; "
+          f"{'both agree' if c['agree'] else 'DISAGREE'} (max rel diff {max(c['max_rel_diff'].values()):.1e}, "
+          f"rtol {c['rtol']:.0e})")
+
+
 # ============================================================================ machine info
 
 
@@ -765,7 +1279,7 @@ def _git_state() -> dict[str, Any] | None:
 
 # ============================================================================ command line
 
-SECTIONS = ("step", "chain", "memory", "overhead")
+SECTIONS = ("step", "chain", "memory", "overhead", "scalar", "transformer")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -780,7 +1294,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         return parse
 
     p = argparse.ArgumentParser(
-        description="Benchmark the source's training step: numpy vs this engine (and torch, mygrad).",
+        description="Benchmark the source's training step: numpy vs this engine (and torch, mygrad, micrograd).",
         epilog="See benchmarks/README.md for what each figure means.",
     )
     p.add_argument("sections", nargs="*", metavar="SECTION",
@@ -789,7 +1303,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="comma-separated: " + ", ".join(f"{k} ({v})" for k, v in SIZES.items()))
     p.add_argument("--dtypes", type=names(("float64", "float32")), default=["float64", "float32"])
     p.add_argument("--contenders", type=names(CONTENDERS), default=list(CONTENDERS),
-                   help="step contenders (numpy always runs: it is the reference); torch/mygrad also in overhead")
+                   help="step contenders (minimal always runs: it is the reference); "
+                   "torch/mygrad also in overhead, torch also in scalar")
     p.add_argument("--repeats", type=int, default=7, help="timed repeats per figure; the median is reported (default 7)")
     p.add_argument("--batch-seconds", type=float, default=0.2,
                    help="aim for timed batches this long: steps per repeat are chosen to fit (default 0.2)")
@@ -806,8 +1321,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if unknown:
         p.error(f"unknown section(s) {', '.join(unknown)}: choose from {', '.join(SECTIONS)}")
     args.sections = [s for s in SECTIONS if s in args.sections] if args.sections else list(SECTIONS)
-    if "numpy" not in args.contenders:
-        args.contenders = ["numpy", *args.contenders]
+    if REFERENCE not in args.contenders:
+        args.contenders = [REFERENCE, *args.contenders]
     if args.tiny:
         args.sizes, args.repeats, args.batch_seconds, args.warmup_steps = ["tiny"], 3, 0.002, 1
         args.memory_steps, args.chain_ops = min(args.memory_steps, 5), [200, 2000]
@@ -840,8 +1355,22 @@ def main(argv: list[str] | None = None) -> int:
         "settings": {k: v for k, v in vars(args).items() if k != "json"},
         "machine": machine,
     }
-    runners = {"step": run_step_section, "chain": run_chain_section, "memory": run_memory_section, "overhead": run_overhead_section}
-    printers = {"step": print_step_table, "chain": print_chain_table, "memory": print_memory_table, "overhead": print_overhead_table}
+    runners = {
+        "step": run_step_section,
+        "chain": run_chain_section,
+        "memory": run_memory_section,
+        "overhead": run_overhead_section,
+        "scalar": run_scalar_section,
+        "transformer": run_transformer_section,
+    }
+    printers = {
+        "step": print_step_table,
+        "chain": print_chain_table,
+        "memory": print_memory_table,
+        "overhead": print_overhead_table,
+        "scalar": print_scalar_table,
+        "transformer": print_transformer_table,
+    }
     started = time.perf_counter()
     # Everything imported so far (torch alone is ~10^5 objects) goes to a generation the
     # garbage collector never scans: otherwise every full collection while the engine runs
@@ -857,13 +1386,18 @@ def main(argv: list[str] | None = None) -> int:
     report["seconds"] = time.perf_counter() - started
     report["machine"]["load_average_end"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
 
-    failed = [e["size"] + "/" + e["dtype"] for e in report.get("step", {}).get("results", []) if not e["check"]["agree"]]
+    failed = [
+        f"step {e['size']}/{e['dtype']}" for e in report.get("step", {}).get("results", []) if not e["check"]["agree"]
+    ]
+    for name in ("scalar", "transformer"):  # a skipped section has no check, and fails none
+        if not report.get(name, {}).get("check", {}).get("agree", True):
+            failed.append(name)
     report["checks_passed"] = not failed
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1, default=str))
         log(f"wrote {args.json}")
     if failed:
-        print(f"\nCHECK FAILED: losses disagree with the numpy step for {', '.join(failed)}", file=sys.stderr)
+        print(f"\nCHECK FAILED: results disagree with the reference's in {', '.join(failed)}", file=sys.stderr)
         return 1
     return 0
 
