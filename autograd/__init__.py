@@ -1,5 +1,6 @@
 """autograd: a Tensor on numpy that records its ops and backpropagates through them."""
 
+from .compile import compile
 from .engine import grad
 from .function import Context, Function, once_differentiable
 from .gradcheck import gradcheck
@@ -11,6 +12,7 @@ __all__ = [
     "Context",
     "Function",
     "Tensor",
+    "compile",
     "concatenate",
     "detect_anomaly",
     "enable_grad",

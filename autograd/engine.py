@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 
 from . import function
-from .function import _GRAPH_BACKWARD, Context, Function, _guard, as_tensor, check_finite, is_tensor
+from .function import _GUARDED, Context, Function, _guard, _read_message, as_tensor, check_finite, is_tensor
 from .mode import mode, set_grad_enabled
 from .ops import sum_to, summed_axes
 
@@ -134,7 +134,7 @@ def input_grads(node: Context, grad: Any, anomaly: bool = False) -> list[tuple[A
     graph = bool(mode.enabled)
     if graph and getattr(fn.backward, "once_differentiable", False):
         return _once_differentiable_grads(node, grad, anomaly)
-    results = _call_backward(node, grad if fn._trusted or not graph else _guard(grad, fn))
+    results = _call_backward(node, grad if fn._trusted or not graph else _guard(grad, _read_message(fn)))
     sent = []
     for source, input_grad, needed in zip(node.inputs, results, node.needs_input_grad):
         if input_grad is None or not needed:
@@ -184,8 +184,8 @@ def _as_array_grad(node: Context, g: Any) -> Any:
     """A backward's result as a numpy value (a formula may give a Tensor, a scalar, a number)."""
     if is_tensor(g):
         return g.data
-    if type(g) is np.float64 or isinstance(g, np.generic):  # numpy's 0-d results: fine as they are
-        return g
+    if type(g) is np.float64 or isinstance(g, np.generic) or type(g) is function._sym_class:
+        return g  # numpy's 0-d results (and autograd.compile's traced arrays): fine as they are
     value = np.asarray(g)
     if value.dtype.kind not in "biuf":
         raise TypeError(f"{node.name}.backward returned a {type(g).__name__}, not a gradient array")
@@ -258,7 +258,7 @@ def _run(roots: Sequence[Tensor], seeds: Sequence[Any], create_graph: bool, **kw
     """``traverse`` with grad mode set for the backward formulas: recording only for create_graph."""
     previous = mode.enabled
     was_in_backward = mode.in_backward
-    mode.enabled = _GRAPH_BACKWARD if create_graph else False
+    mode.enabled = _GUARDED if create_graph else False
     mode.in_backward = True
     try:
         if create_graph:

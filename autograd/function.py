@@ -151,7 +151,7 @@ class Context:
             return tuple([t.data for t in saved])
         if self.fn._trusted:
             return saved
-        return tuple([_guard(t, self.fn) for t in saved])
+        return tuple([_guard(t, _read_message(self.fn)) for t in saved])
 
     @property
     def output(self) -> Any:
@@ -169,7 +169,7 @@ class Context:
         t = _tensor_class._make(out)  # a new Tensor for the same graph node: no reference cycle
         t.grad_fn = self
         t.requires_grad = True
-        return t if self.fn._trusted else _guard(t, self.fn)
+        return t if self.fn._trusted else _guard(t, _read_message(self.fn))
 
     def _modified_message(self, what: str, array: np.ndarray, name: str | None) -> str:
         label = f" {name!r}" if name else ""
@@ -244,7 +244,7 @@ class Function:
         enabled = m.enabled
         ctx = _new_context(Context)
         if enabled:
-            if enabled is _GRAPH_BACKWARD:  # inside a create_graph backward: unwrap guards
+            if enabled is _GUARDED:  # guarded tensors may be about: ops use what they stand for
                 args = tuple([a._inner if type(a) is _guard_class else a for a in args])
             needs = tuple([isinstance(a, tensor) and a.requires_grad for a in args])
             record = True in needs
@@ -288,8 +288,9 @@ _new_context = object.__new__
 _new_tensor = object.__new__
 
 # ``mode.enabled`` is True/False, or this value while the engine runs a create_graph backward
-# (truthy, so ops record; it tells apply and saved_tensors to deal with guarded tensors).
-_GRAPH_BACKWARD = 2
+# or autograd.compile traces a function: truthy, so ops record, and it tells apply that
+# guarded tensors (see ``_guard``) may be among the arguments.
+_GUARDED = 2
 
 
 def once_differentiable(backward: Callable[..., Any]) -> Callable[..., Any]:
@@ -337,6 +338,7 @@ def _op_error(cls: type, args: tuple[Any, ...], err: Exception) -> Exception:
 # hands its classes to this module once, right after defining them.
 _tensor_class: Any = None
 _guard_class: Any = None
+_sym_class: Any = None  # autograd.compile's traced arrays, once compile is imported
 
 
 def set_tensor_class(cls: type, guard: type) -> None:
@@ -345,14 +347,30 @@ def set_tensor_class(cls: type, guard: type) -> None:
     _guard_class = guard
 
 
-def _guard(t: Tensor, fn: type) -> Tensor:
-    """``t`` as your Function's backward sees it under create_graph: every op works on it, but
-    reading its values (``.data``, ``np.asarray``, ``.item()``) raises, since a formula that
-    computes on values gives a second derivative that is silently wrong."""
+def _guard(t: Tensor, message: str) -> Tensor:
+    """``t`` as your Function's backward sees it under create_graph (or a compiled function
+    while it is traced): every op works on it, but reading its values (``.data``,
+    ``np.asarray``, ``.item()``) raises ``message``: code that computes on values would give a
+    second derivative (or compiled code) that is silently wrong."""
     g = _new_tensor(_guard_class)
     g._inner = t
-    g._fn_name = fn.__name__
+    g._message = message
     return g  # type: ignore[no-any-return]
+
+
+def _read_message(fn: type) -> str:
+    return (
+        f"{fn.__name__}.backward read the values of a tensor (.data, np.asarray, .item() or "
+        ".numpy()) under create_graph=True: its result could not be differentiated again, and the "
+        "second derivative would be wrong. Write the formula with operations on the tensor itself "
+        "(np.cos(x), not np.cos(x.data)), or mark the backward @autograd.once_differentiable if "
+        "it is first-order only."
+    )
+
+
+def value_of(t: Any) -> Any:
+    """The array of a Tensor, also of a guarded one (for indices and masks, which have no gradient)."""
+    return t._inner.data if type(t) is _guard_class else t.data
 
 
 def is_tensor(value: Any) -> bool:

@@ -55,7 +55,8 @@ DIFFERENTIABLE_UFUNCS: dict[np.ufunc, Callable[..., Any]] = {
 CONSTANT_UFUNCS = frozenset(
     [
         np.greater, np.greater_equal, np.less, np.less_equal, np.equal, np.not_equal,
-        np.logical_and, np.logical_or, np.logical_xor, np.logical_not,
+        np.logical_and, np.logical_or, np.logical_xor, np.logical_not, np.invert,
+        np.bitwise_and, np.bitwise_or, np.bitwise_xor,
         np.isnan, np.isinf, np.isfinite, np.signbit, np.sign, np.floor, np.ceil, np.rint, np.trunc,
     ]
 )  # fmt: skip
@@ -76,8 +77,7 @@ def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: d
         raise TypeError(f"{name}: the keyword(s) {', '.join(sorted(kwargs))} are not supported on Tensors")
     like = next(x for x in inputs if is_tensor(x))
     if ufunc in CONSTANT_UFUNCS:
-        values = [x.data if is_tensor(x) else x for x in inputs]
-        return like._make(np.asarray(ufunc(*values)))
+        return ops.ValueOp.apply(ufunc, *[as_tensor(x, like, ufunc.__name__) for x in inputs])
     op = DIFFERENTIABLE_UFUNCS.get(ufunc)
     if op is None:
         raise TypeError(

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_tuple
 
-from .function import Context, Function, as_tensor, is_tensor
+from .function import _GUARDED, Context, Function, as_tensor, is_tensor, value_of
+from .mode import mode
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -138,7 +139,7 @@ class PowScalar(Function):
     @staticmethod
     def forward(ctx: Context, x: Tensor, c: float) -> np.ndarray:
         ctx.save_for_backward(x)
-        return _power(x.data, c)
+        return _power(x.data, c) if c != 1 else x.data.copy()
 
     @staticmethod
     def backward(ctx: Context, grad: Grad) -> tuple[Any, None]:
@@ -151,6 +152,8 @@ class PowScalar(Function):
 
 def _power(x: Any, c: float) -> Any:
     """x ** c, by multiplies for c = 2 and 3 (works on arrays and Tensors alike)."""
+    if c == 1 and not is_tensor(x):  # on Tensors x ** 1 stays an op: its derivatives exist (and are 0)
+        return x
     if c == 2:
         return x * x
     if c == 3:
@@ -490,6 +493,8 @@ class BroadcastTo(Function):
 
 def _broadcast_array(a: Any, shape: tuple[int, ...]) -> np.ndarray:
     """``a`` repeated to ``shape``, as a real (writable) array: quicker than np.broadcast_to here."""
+    if not isinstance(a, (np.ndarray, np.generic)):  # a value autograd.compile traces: one line
+        return np.broadcast_to(a, shape)
     out = np.empty(shape, dtype=a.dtype)
     out[...] = a
     return out
@@ -529,6 +534,8 @@ def sum_to(g: Any, shape: tuple[int, ...]) -> Any:
     axes = summed_axes(g.shape, shape)
     if is_tensor(g):
         return SumTo.apply(g, axes, shape)
+    if len(axes) == len(g.shape) - len(shape):  # only leading axes were added: the sum has the shape
+        return g.sum(axis=axes)
     return g.sum(axis=axes).reshape(shape)
 
 
@@ -541,6 +548,8 @@ def summed_axes(grad_shape: tuple[int, ...], shape: tuple[int, ...]) -> tuple[in
 
 def _index_add(g: Any, index: Any, shape: tuple[int, ...]) -> np.ndarray:
     """zeros(shape) with ``g`` added at ``index`` (repeated indices add up)."""
+    if not isinstance(g, (np.ndarray, np.generic)):  # a value autograd.compile traces: one call
+        return g.call(_index_add, g, index, shape)
     out = np.zeros(shape, dtype=g.dtype)
     if _is_basic(index):
         out[index] = g
@@ -552,8 +561,8 @@ def _index_add(g: Any, index: Any, shape: tuple[int, ...]) -> np.ndarray:
 def _plain_index(index: Any) -> Any:
     """The index with any Tensor in it replaced by its array."""
     if isinstance(index, tuple):
-        return tuple(i.data if is_tensor(i) else i for i in index)
-    return index.data if is_tensor(index) else index
+        return tuple(value_of(i) if is_tensor(i) else i for i in index)
+    return value_of(index) if is_tensor(index) else index
 
 
 def _is_basic(index: Any) -> bool:
@@ -634,9 +643,9 @@ class Where(Function):
     """y = a where cond else b;  dy/da = cond,  dy/db = not cond  (cond is a constant)"""
 
     @staticmethod
-    def forward(ctx: Context, cond: np.ndarray, a: Tensor, b: Tensor) -> np.ndarray:
-        ctx.cond = cond
-        return np.where(cond, a.data, b.data)
+    def forward(ctx: Context, cond: Tensor, a: Tensor, b: Tensor) -> np.ndarray:
+        ctx.cond = cond.data
+        return np.where(cond.data, a.data, b.data)
 
     @staticmethod
     def backward(ctx: Context, grad: Grad) -> tuple[None, Grad | None, Grad | None]:
@@ -681,15 +690,40 @@ class Clip(Function):
     def forward(ctx: Context, x: Tensor, lo: float | None, hi: float | None) -> np.ndarray:
         inside = np.ones(x.shape, dtype=bool)
         if lo is not None:
-            inside &= x.data >= lo
+            inside = inside & (x.data >= lo)
         if hi is not None:
-            inside &= x.data <= hi
+            inside = inside & (x.data <= hi)
         ctx.inside = inside
         return np.clip(x.data, lo, hi)
 
     @staticmethod
     def backward(ctx: Context, grad: Grad) -> tuple[Grad, None, None]:
         return grad * ctx.inside, None, None
+
+
+class ValueOp(Function):
+    """y = f(x, ...) for an f whose derivative is zero wherever it exists: comparisons, logic on
+    masks, sign, floor, isnan. Computed on values; never recorded (its output needs no grad).
+    """
+
+    @classmethod
+    def apply(cls, ufunc: np.ufunc, *args: Any) -> Tensor:  # type: ignore[override]
+        enabled = mode.enabled
+        if enabled is _GUARDED:
+            args = tuple([a._inner if hasattr(a, "_inner") else a for a in args])
+        mode.enabled = False
+        try:
+            return super().apply(ufunc, *args)
+        finally:
+            mode.enabled = enabled
+
+    @staticmethod
+    def forward(ctx: Context, ufunc: np.ufunc, *xs: Tensor) -> np.ndarray:
+        return ufunc(*[x.data for x in xs])
+
+    @staticmethod
+    def backward(ctx: Context, grad: Grad) -> tuple[None, ...]:
+        raise RuntimeError("ValueOp is never recorded")  # pragma: no cover
 
 
 # ----------------------------------------------------------------------------- softmax
@@ -734,7 +768,8 @@ class LogSoftmax(Function):
 
 def where(cond: Any, a: Any, b: Any) -> Tensor:
     """Elementwise ``a if cond else b`` (broadcasting); ``cond`` is a bool array or Tensor."""
-    cond = np.asarray(cond.data if is_tensor(cond) else cond, dtype=bool)
+    if not is_tensor(cond) or cond.dtype != bool:
+        cond = as_tensor(np.asarray(value_of(cond) if is_tensor(cond) else cond, dtype=bool))
     like = a if is_tensor(a) else b if is_tensor(b) else None
     return Where.apply(cond, as_tensor(a, like, "where"), as_tensor(b, like, "where"))
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from . import engine, numpy_api, ops
 from .function import Context, as_tensor, bump_version, set_tensor_class, version_of
-from .mode import is_grad_enabled
+from .mode import is_grad_enabled, mode
 
 Shape = tuple[int, ...]
 
@@ -127,15 +127,18 @@ class Tensor:
 
     def item(self) -> float:
         """The value of a one-element tensor as a Python number."""
+        _reading("item()")
         if self.data.size != 1:
             raise ValueError(f"item: the tensor has shape {self.shape}; only a one-element tensor has an item")
         return self.data.item()
 
     def numpy(self) -> np.ndarray:
         """The underlying array (shared, not copied)."""
+        _reading("numpy()")
         return self.data
 
     def tolist(self) -> Any:
+        _reading("tolist()")
         return self.data.tolist()
 
     def detach(self) -> Tensor:
@@ -143,6 +146,7 @@ class Tensor:
         return Tensor._make(self.data)
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        _reading("np.asarray()")
         if copy:
             return np.array(self.data, dtype=dtype, copy=True)
         return self.data if dtype is None else self.data.astype(dtype, copy=False)
@@ -172,6 +176,7 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self) -> bool:
+        _reading("bool(), an if or a while")
         return bool(self.data)
 
     def __repr__(self) -> str:
@@ -327,37 +332,36 @@ class Tensor:
     def __pos__(self) -> Tensor:
         return self
 
-    # Comparisons give bool tensors that record no graph (their gradient is zero).
+    # Comparisons and logic on masks give Tensors that record no graph (their gradient is zero).
     def __lt__(self, other: Any) -> Tensor:
-        return Tensor._make(np.asarray(self.data < as_tensor(other, self, "lt").data))
+        return ops.ValueOp.apply(np.less, self, as_tensor(other, self, "lt"))
 
     def __le__(self, other: Any) -> Tensor:
-        return Tensor._make(np.asarray(self.data <= as_tensor(other, self, "le").data))
+        return ops.ValueOp.apply(np.less_equal, self, as_tensor(other, self, "le"))
 
     def __gt__(self, other: Any) -> Tensor:
-        return Tensor._make(np.asarray(self.data > as_tensor(other, self, "gt").data))
+        return ops.ValueOp.apply(np.greater, self, as_tensor(other, self, "gt"))
 
     def __ge__(self, other: Any) -> Tensor:
-        return Tensor._make(np.asarray(self.data >= as_tensor(other, self, "ge").data))
+        return ops.ValueOp.apply(np.greater_equal, self, as_tensor(other, self, "ge"))
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return Tensor._make(np.asarray(self.data == as_tensor(other, self, "eq").data))
+        return ops.ValueOp.apply(np.equal, self, as_tensor(other, self, "eq"))
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return Tensor._make(np.asarray(self.data != as_tensor(other, self, "ne").data))
+        return ops.ValueOp.apply(np.not_equal, self, as_tensor(other, self, "ne"))
 
-    # Logic on bool tensors (masks): values only, no graph.
     def __and__(self, other: Any) -> Tensor:
-        return Tensor._make(np.asarray(self.data & as_tensor(other, self, "and").data))
+        return ops.ValueOp.apply(np.bitwise_and, self, as_tensor(other, self, "and"))
 
     def __or__(self, other: Any) -> Tensor:
-        return Tensor._make(np.asarray(self.data | as_tensor(other, self, "or").data))
+        return ops.ValueOp.apply(np.bitwise_or, self, as_tensor(other, self, "or"))
 
     def __xor__(self, other: Any) -> Tensor:
-        return Tensor._make(np.asarray(self.data ^ as_tensor(other, self, "xor").data))
+        return ops.ValueOp.apply(np.bitwise_xor, self, as_tensor(other, self, "xor"))
 
     def __invert__(self) -> Tensor:
-        return Tensor._make(np.asarray(~self.data))
+        return ops.ValueOp.apply(np.invert, self)
 
     # ------------------------------------------------------------------ elementwise functions
 
@@ -450,6 +454,12 @@ class Tensor:
 _new = object.__new__
 
 
+def _reading(what: str) -> None:
+    """Value reads refuse while autograd.compile traces (the ops after them could depend on it)."""
+    if mode.tracer is not None:
+        mode.tracer.value_read(what)
+
+
 class _Guarded(Tensor):
     """A tensor as your Function's backward sees it under ``create_graph=True``.
 
@@ -458,19 +468,13 @@ class _Guarded(Tensor):
     gradient that cannot be differentiated again, and a silently wrong second derivative.
     """
 
-    __slots__ = ("_inner", "_fn_name")
+    __slots__ = ("_inner", "_message")
     _inner: Tensor
-    _fn_name: str
+    _message: str
 
     @property  # type: ignore[override]
     def data(self) -> np.ndarray:
-        raise RuntimeError(
-            f"{self._fn_name}.backward read the values of a tensor (.data, np.asarray, .item() "
-            "or .numpy()) under create_graph=True: its result could not be differentiated again, "
-            "and the second derivative would be wrong. Write the formula with operations on the "
-            "tensor itself (np.cos(x), not np.cos(x.data)), or mark the backward "
-            "@autograd.once_differentiable if it is first-order only."
-        )
+        raise RuntimeError(self._message)
 
     shape = property(lambda self: self._inner.shape)  # type: ignore[assignment]
     dtype = property(lambda self: self._inner.dtype)  # type: ignore[assignment]
@@ -480,29 +484,11 @@ class _Guarded(Tensor):
     grad_fn = property(lambda self: self._inner.grad_fn)  # type: ignore[assignment]
     _name = property(lambda self: self._inner._name)  # type: ignore[assignment]
 
-    def __lt__(self, other: Any) -> Tensor:
-        return self._inner < other
-
-    def __le__(self, other: Any) -> Tensor:
-        return self._inner <= other
-
-    def __gt__(self, other: Any) -> Tensor:
-        return self._inner > other
-
-    def __ge__(self, other: Any) -> Tensor:
-        return self._inner >= other
-
-    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return self._inner == other
-
-    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return self._inner != other
-
     def __len__(self) -> int:
         return len(self._inner)
 
     def __repr__(self) -> str:
-        return f"<a tensor of shape {self.shape} seen by {self._fn_name}.backward>"
+        return f"<a guarded tensor of shape {self.shape}: its values cannot be read here>"
 
 
 set_tensor_class(Tensor, _Guarded)
