@@ -403,7 +403,7 @@ class CompiledOutput(Function):
             if differentiable
         ]
         assert entry.backward is not None
-        return tuple(entry.backward(*seeds, *ctx.arrays))
+        return tuple(entry.backward(*seeds, *ctx._output))
 
 
 class Compiled:
@@ -460,10 +460,12 @@ class Compiled:
         previous = (mode.tracer, mode.enabled)
         mode.tracer = tracer
         mode.enabled = _GUARDED if mode.enabled else False
+        mode.refresh()
         try:
             result = self.fn(*call_args)
         finally:
             mode.tracer, mode.enabled = previous
+            mode.refresh()
         result = _unguard(result)
         try:
             entry = _build(self.fn, name, args, tracer, result)
@@ -762,7 +764,7 @@ def _run(entry: _Entry, args: tuple[Any, ...]) -> Any:
             ctx.save_for_backward(*tensors)
             ctx.entry = entry
             ctx.index = i
-            ctx.arrays = saved
+            ctx._output = saved  # the intermediates backward reads; freed when backward releases the node
             out.grad_fn = ctx
             out.requires_grad = True
         results.append(out)

@@ -91,17 +91,13 @@ def traverse(
     Given ``leaves`` (``autograd.grad``), only nodes that lead to ``capture`` or ``leaves``
     are run. Gradients are arrays, or Tensors with ``create_graph``.
     """
-    pending: dict[Context, Any] = {}  # node -> gradient of its output, summed so far
-    leaf_grads: dict[Tensor, Any] = {}  # leaf tensor -> its gradient, summed so far
+    pending: dict[Any, Any] = {}  # node (or leaf tensor) -> gradient of its output, summed so far
     captured: dict[Context, Any] = {}
     visited: list[Context] = []
     anomaly = mode.anomaly
     for root, seed in zip(roots, seeds):
-        node = root.grad_fn
-        if node is None:
-            _add_to(leaf_grads, root, seed)
-        else:
-            _add_to(pending, node, seed)
+        key = root.grad_fn or root
+        pending[key] = seed if key not in pending else pending[key] + seed
     order = topological_order([r.grad_fn for r in roots if r.grad_fn is not None])
     useful = None if leaves is None else _leading_to(order, capture or set(), leaves)
     for node in order:
@@ -113,12 +109,13 @@ def traverse(
             captured[node] = grad
         if grad is None or (useful is not None and node not in useful):
             continue  # nothing reached it, or nothing wanted lies behind it
-        if node.released:
+        if getattr(node, "_saved", ()) is None:  # released by an earlier backward
             raise RuntimeError(node.released_message())
         for source, input_grad, _ in input_grads(node, grad, anomaly):
-            _add_to(pending if type(source) is Context else leaf_grads, source, input_grad)
+            previous = pending.get(source)  # each use of a value adds its share
+            pending[source] = input_grad if previous is None else previous + input_grad
         visited.append(node)
-    return leaf_grads, captured, visited
+    return pending, captured, visited  # what is left pending is the leaves' gradients
 
 
 def input_grads(node: Context, grad: Any, anomaly: bool = False) -> list[tuple[Any, Any, tuple[int, ...]]]:
@@ -131,34 +128,12 @@ def input_grads(node: Context, grad: Any, anomaly: bool = False) -> list[tuple[A
     one step.
     """
     fn = node.fn
-    graph = bool(mode.enabled)
-    if graph and getattr(fn.backward, "once_differentiable", False):
-        return _once_differentiable_grads(node, grad, anomaly)
-    results = _call_backward(node, grad if fn._trusted or not graph else _guard(grad, _read_message(fn)))
-    sent = []
-    for source, input_grad, needed in zip(node.inputs, results, node.needs_input_grad):
-        if input_grad is None or not needed:
-            continue
-        if graph:
-            input_grad = _as_graph_grad(node, input_grad)
-        elif type(input_grad) is not np.ndarray:
-            input_grad = _as_array_grad(node, input_grad)
-        if anomaly:
-            check_finite(input_grad, node, "backward")
-        raw_shape = input_grad.shape
-        shape = source.shape
-        if raw_shape != shape:  # broadcast in forward: sum it back
-            _check_broadcast(node, raw_shape, shape)
-            input_grad = sum_to(input_grad, shape)
-        if input_grad.dtype != source.dtype:  # float32 input, float64 operand
-            input_grad = input_grad.astype(source.dtype)
-        sent.append((source, input_grad, raw_shape))
-    return sent
-
-
-def _call_backward(node: Context, grad: Any) -> tuple[Any, ...]:
-    """``node.fn.backward(node, grad)`` as a tuple of one gradient per forward argument."""
-    fn = node.fn
+    graph = mode.enabled
+    if graph:
+        if getattr(fn.backward, "once_differentiable", False):
+            return _once_differentiable_grads(node, grad, anomaly)
+        if not fn._trusted:
+            grad = _guard(grad, _read_message(fn))
     try:
         results = fn.backward(node, grad)
     except (TypeError, AttributeError) as err:
@@ -177,7 +152,26 @@ def _call_backward(node: Context, grad: Any) -> tuple[Any, ...]:
             f"{len(node.inputs)} forward argument(s); return one per argument (None "
             "for arguments that take no gradient)"
         )
-    return results
+    sent = []
+    for source, input_grad, needed in zip(node.inputs, results, node.needs_input_grad):
+        if input_grad is None or not needed:
+            continue
+        if graph:
+            input_grad = _as_graph_grad(node, input_grad)
+        elif type(input_grad) is not np.ndarray and type(input_grad) is not np.float64:
+            input_grad = _as_array_grad(node, input_grad)
+        if anomaly:
+            check_finite(input_grad, node, "backward")
+        raw_shape = input_grad.shape
+        shape = source.shape
+        if raw_shape != shape:  # broadcast in forward: sum it back
+            _check_broadcast(node, raw_shape, shape)
+            input_grad = sum_to(input_grad, shape)
+        dtype = source.dtype
+        if input_grad.dtype is not dtype and input_grad.dtype != dtype:  # float32 input, float64 operand
+            input_grad = input_grad.astype(dtype)
+        sent.append((source, input_grad, raw_shape))
+    return sent
 
 
 def _as_array_grad(node: Context, g: Any) -> Any:
@@ -248,12 +242,6 @@ def _once_differentiable_grads(node: Context, grad: Tensor, anomaly: bool) -> li
     return wrapped
 
 
-def _add_to(sums: dict[Any, Any], key: Any, grad: Any) -> None:
-    """sums[key] += grad, starting from nothing: each use of a value adds its share."""
-    previous = sums.get(key)
-    sums[key] = grad if previous is None else previous + grad
-
-
 def _run(roots: Sequence[Tensor], seeds: Sequence[Any], create_graph: bool, **kw: Any) -> Any:
     """``traverse`` with grad mode set for the backward formulas: recording only for create_graph."""
     previous = mode.enabled
@@ -283,7 +271,8 @@ def backward(
     updates = []
     owned: set[int] = set()  # ids of the arrays handed out below (all alive meanwhile)
     for tensor, g in leaf_grads.items():
-        updates.append((tensor, _new_grad(tensor, g, owned, create_graph)))
+        if type(tensor) is not Context:
+            updates.append((tensor, _new_grad(tensor, g, owned, create_graph)))
     for node, g in captured.items():
         owner = node.retained() if node.retained is not None else None
         if owner is not None:

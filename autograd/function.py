@@ -31,6 +31,7 @@ back to each input's shape in one place (``engine.sum_to``).
 
 from __future__ import annotations
 
+import operator
 import os
 import threading
 import traceback
@@ -111,15 +112,15 @@ class Context:
 
     # What every recorded op sets lives in slots; what only some set (an op's own attributes,
     # the rare flags below) goes to the instance dict, with the class's defaults until then.
-    __slots__ = ("fn", "inputs", "needs_input_grad", "shape", "dtype", "_saved", "_clock", "__dict__")
+    __slots__ = ("fn", "inputs", "needs_input_grad", "shape", "dtype", "_saved", "_clock", "_output", "__dict__")
 
     fn: type[Function]
     inputs: tuple[Any, ...]
     needs_input_grad: tuple[bool, ...]
     shape: tuple[int, ...]
     dtype: np.dtype
-    _output: np.ndarray | None = None  # the output's array, for ops with save_output
-    released: bool = False  # True once backward freed what forward saved
+    _saved: tuple[Any, ...] | None  # what save_for_backward kept; None once released
+    _output: Any  # the output's array, for ops with save_output
     retained: weakref.ref[Tensor] | None = None  # set by Tensor.retain_grad()
     output_name: str | None = None  # the output tensor's name, kept when the tensor is gone
     created_at: list[str] | None = None  # where in your code, under detect_anomaly()
@@ -137,18 +138,18 @@ class Context:
     @property
     def saved_tensors(self) -> tuple[Any, ...]:
         """What forward saved: numpy arrays in a plain backward, Tensors under create_graph."""
-        if self.released:
-            raise RuntimeError(self.released_message())
         try:
             saved = self._saved
         except AttributeError:
             return ()
+        if saved is None:
+            raise RuntimeError(self.released_message())
         if _clock != self._clock:  # something, somewhere, changed in place since forward
             for i, t in enumerate(saved):
                 if _changed_since(t.data, self._clock):
                     raise RuntimeError(self._modified_message(f"saved tensor {i}", t.data, t.name))
         if not mode.enabled:
-            return tuple([t.data for t in saved])
+            return tuple(map(_data_of, saved))
         if self.fn._trusted:
             return saved
         return tuple([_guard(t, _read_message(self.fn)) for t in saved])
@@ -159,9 +160,10 @@ class Context:
         its array in a plain backward, a Tensor on this node under create_graph."""
         if self.released:
             raise RuntimeError(self.released_message())
-        out = self._output
-        if out is None:
-            raise RuntimeError(f"{self.name}: ctx.output needs save_output = True on the Function")
+        try:
+            out = self._output
+        except AttributeError:
+            raise RuntimeError(f"{self.name}: ctx.output needs save_output = True on the Function") from None
         if _clock != self._clock and _changed_since(out, self._clock):
             raise RuntimeError(self._modified_message("its output", out, self.output_name))
         if not mode.enabled:
@@ -180,11 +182,18 @@ class Context:
             "it (e.g. before optimizer.step()), or recompute the forward pass after the change."
         )
 
+    @property
+    def released(self) -> bool:
+        """True once backward freed what forward saved (a second backward through it raises)."""
+        try:
+            return self._saved is None
+        except AttributeError:
+            return False
+
     def release(self) -> None:
         """Free what forward saved; a later backward through this node raises."""
-        self._saved = ()
+        self._saved = None
         self._output = None
-        self.released = True
 
     def released_message(self) -> str:
         return (
@@ -243,28 +252,49 @@ class Function:
         m = mode
         enabled = m.enabled
         ctx = _new_context(Context)
+        record = False
         if enabled:
             if enabled is _GUARDED:  # guarded tensors may be about: ops use what they stand for
                 args = tuple([a._inner if type(a) is _guard_class else a for a in args])
-            needs = tuple([isinstance(a, tensor) and a.requires_grad for a in args])
-            record = True in needs
-            ctx.needs_input_grad = needs if record else ()
+            if len(args) == 2 and isinstance(args[0], tensor) and isinstance(args[1], tensor):
+                a, b = args  # the common case (a * b, a @ b), without building lists
+                record = a.requires_grad or b.requires_grad
+                if record:
+                    ctx.needs_input_grad = (a.requires_grad, b.requires_grad)
+                    inputs = (a if a.grad_fn is None else a.grad_fn, b if b.grad_fn is None else b.grad_fn)
+                else:
+                    ctx.needs_input_grad = ()
+            else:
+                needs = []
+                sources = []  # where each argument comes from: a node, a leaf, a plain value
+                for a in args:  # one pass; a loop, since a comprehension costs a call in Python 3.11
+                    if isinstance(a, tensor):
+                        if a.requires_grad:
+                            record = True
+                            needs.append(True)
+                        else:
+                            needs.append(False)
+                        node = a.grad_fn
+                        sources.append(a if node is None else node)
+                    else:
+                        needs.append(False)
+                        sources.append(a)
+                ctx.needs_input_grad = tuple(needs) if record else ()
+                inputs = tuple(sources)
         else:
-            record = False
             ctx.needs_input_grad = ()
         try:
             data = cls.forward(ctx, *args)
         except (ValueError, IndexError) as err:
             raise _op_error(cls, args, err) from err
-        if type(data) is not np.ndarray:
-            data = np.asarray(data)  # numpy gives scalars, not 0-d arrays, for 0-d results
+        if type(data) is not np.ndarray and not isinstance(data, np.generic):
+            data = np.asarray(data)  # (a 0-d result stays a numpy scalar: 10x quicker arithmetic)
         out = _new_tensor(tensor)
         out.data = data
-        out.grad = None
-        out._name = None
+        out.grad = out._name = None
         if record:
             ctx.fn = cls
-            ctx.inputs = tuple([(a.grad_fn or a) if isinstance(a, tensor) else a for a in args])
+            ctx.inputs = inputs
             ctx.shape = data.shape
             ctx.dtype = data.dtype
             if cls.save_output:
@@ -275,16 +305,18 @@ class Function:
         else:
             out.grad_fn = None
             out.requires_grad = False
-        if m.anomaly and not m.in_backward:  # your forward code (backward checks its own)
-            ctx.fn = cls
-            ctx.created_at = _user_stack()
-            check_finite(data, ctx, "forward")
-        if m.tracer is not None:  # autograd.compile is tracing: it sees every op, recorded or not
-            m.tracer.record(cls, args, ctx, out)
+        if m.watching:  # detect_anomaly or autograd.compile's tracer
+            if m.anomaly and not m.in_backward:  # your forward code (backward checks its own)
+                ctx.fn = cls
+                ctx.created_at = _user_stack()
+                check_finite(data, ctx, "forward")
+            if m.tracer is not None:  # compile sees every op, recorded or not
+                m.tracer.record(cls, args, ctx, out)
         return out
 
 
 _new_context = object.__new__
+_data_of = operator.attrgetter("data")
 _new_tensor = object.__new__
 
 # ``mode.enabled`` is True/False, or this value while the engine runs a create_graph backward

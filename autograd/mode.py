@@ -19,6 +19,10 @@ class _Mode(threading.local):
     anomaly: bool = False  # detect_anomaly() is on
     in_backward: bool = False  # the engine is running backward formulas
     tracer: Any = None  # autograd.compile's recorder while it traces a function
+    watching: bool = False  # anomaly or tracer: the one flag ops check on their fast path
+
+    def refresh(self) -> None:
+        self.watching = self.anomaly or self.tracer is not None
 
 
 mode = _Mode()
@@ -54,9 +58,11 @@ class _Switch:
     def __enter__(self) -> None:
         self._previous.append(getattr(mode, self.switch))
         setattr(mode, self.switch, self.value)
+        mode.refresh()
 
     def __exit__(self, *exc_info: object) -> None:
         setattr(mode, self.switch, self._previous.pop())
+        mode.refresh()
 
     def __call__(self, func: F) -> F:
         @functools.wraps(func)

@@ -24,10 +24,6 @@ from .function import as_tensor, bump_version, is_tensor
 # ----------------------------------------------------------------------------- ufuncs
 
 
-def _pow(a: Any, b: Any) -> Any:
-    if is_tensor(a) and (type(b) is int or type(b) is float):
-        return ops.PowScalar.apply(a, b)
-    return ops.Pow.apply(a, b)
 
 
 # numpy ufunc -> the op, on Tensors (non-Tensor operands are made Tensors first)
@@ -36,7 +32,7 @@ DIFFERENTIABLE_UFUNCS: dict[np.ufunc, Callable[..., Any]] = {
     np.subtract: ops.Sub.apply,
     np.multiply: ops.Mul.apply,
     np.true_divide: ops.Div.apply,
-    np.power: _pow,
+    np.power: ops.Pow.apply,  # (a Python number exponent goes to PowScalar, below)
     np.negative: ops.Neg.apply,
     np.positive: lambda a: a,
     np.square: lambda a: ops.PowScalar.apply(a, 2),
@@ -78,6 +74,8 @@ def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: d
     like = next(x for x in inputs if is_tensor(x))
     if ufunc in CONSTANT_UFUNCS:
         return ops.ValueOp.apply(ufunc, *[as_tensor(x, like, ufunc.__name__) for x in inputs])
+    if ufunc is np.power and is_tensor(inputs[0]) and type(inputs[1]) in (int, float):
+        return ops.PowScalar.apply(inputs[0], inputs[1])
     op = DIFFERENTIABLE_UFUNCS.get(ufunc)
     if op is None:
         raise TypeError(
@@ -183,9 +181,25 @@ def _stack(arrays: Any, axis: int = 0, out: Any = None, **kw: Any) -> Any:
 
 def _like(fill: Callable[..., np.ndarray]) -> Callable[..., Any]:
     def make(a: Any, *args: Any, **kwargs: Any) -> Any:  # a new constant: nothing to differentiate
-        return as_tensor(a)._make(fill(np.asarray(a.data if is_tensor(a) else a), *args, **kwargs))
+        # only the shape and dtype are read (a stand-in array of them), so this works on any Tensor
+        like = _stand_in(a) if is_tensor(a) else a
+        return as_tensor(0.0)._make(np.asarray(fill(like, *args, **kwargs)))
 
     return make
+
+
+def _on_shapes(func: Callable[..., Any]) -> Callable[..., Any]:
+    """A function of shapes and dtypes only: it reads no values, so it works on any Tensor."""
+
+    def look(*args: Any, **kwargs: Any) -> Any:
+        return func(*[_stand_in(a) if is_tensor(a) else a for a in args], **kwargs)
+
+    return look
+
+
+def _stand_in(t: Any) -> np.ndarray:
+    """An array of ``t``'s shape and dtype that takes no memory (its values are not ``t``'s)."""
+    return np.broadcast_to(np.empty((), dtype=t.dtype), t.shape)
 
 
 def _on_values(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -226,9 +240,10 @@ FUNCTIONS: dict[Any, Callable[..., Any]] = {
     np.empty_like: _like(np.empty_like),
     np.full_like: _like(np.full_like),
 }
-# Functions that only look at values (shapes, comparisons, truth): no graph to keep.
-for _f in (np.shape, np.ndim, np.size, np.allclose, np.isclose, np.array_equal, np.array_equiv,
-           np.result_type, np.can_cast, np.iscomplexobj, np.isrealobj, np.argmax, np.argmin,
+# Functions of shapes and dtypes, and functions that only look at values: no graph to keep.
+for _f in (np.shape, np.ndim, np.size, np.result_type, np.iscomplexobj, np.isrealobj):
+    FUNCTIONS[_f] = _on_shapes(_f)
+for _f in (np.allclose, np.isclose, np.array_equal, np.array_equiv, np.argmax, np.argmin,
            np.nonzero, np.count_nonzero, np.any, np.all, np.array_str, np.array_repr):  # fmt: skip
     FUNCTIONS[_f] = _on_values(_f)
 

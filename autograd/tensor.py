@@ -135,7 +135,7 @@ class Tensor:
     def numpy(self) -> np.ndarray:
         """The underlying array (shared, not copied)."""
         _reading("numpy()")
-        return self.data
+        return self.data if type(self.data) is np.ndarray else np.asarray(self.data)
 
     def tolist(self) -> Any:
         _reading("tolist()")
@@ -149,7 +149,8 @@ class Tensor:
         _reading("np.asarray()")
         if copy:
             return np.array(self.data, dtype=dtype, copy=True)
-        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+        data = self.data if type(self.data) is np.ndarray else np.asarray(self.data)
+        return data if dtype is None else data.astype(dtype, copy=False)
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         """``np.exp(t)``, ``ndarray - t``, ``np.maximum(t, 0)``: numpy's ufuncs on Tensors are
@@ -180,7 +181,7 @@ class Tensor:
         return bool(self.data)
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="Tensor(")
+        body = np.array2string(np.asarray(self.data), separator=", ", prefix="Tensor(")
         extras = []
         if self.dtype not in (np.float64, np.int64, np.bool_):
             extras.append(f"dtype={self.dtype}")
@@ -225,7 +226,8 @@ class Tensor:
                     "to start from. Reduce it to a scalar first (.sum() or .mean()), or pass "
                     f"grad= an array of shape {self.shape}."
                 )
-            return Tensor._make(np.ones(self.shape, dtype=self.dtype))
+            one = self.dtype.type(1) if self.data.ndim == 0 else np.ones(self.shape, dtype=self.dtype)
+            return Tensor._make(one)
         seed = Tensor(grad.data if isinstance(grad, Tensor) else grad)  # a copy: .grad never aliases yours
         if seed.shape != self.shape:
             raise ValueError(
@@ -237,6 +239,8 @@ class Tensor:
     # ------------------------------------------------------------------ in-place updates
 
     def _check_in_place(self, op: str) -> None:
+        if type(self.data) is not np.ndarray:  # a 0-d result held as a numpy scalar: make it an array
+            self.data = np.array(self.data)
         if self.requires_grad and self.grad_fn is None and is_grad_enabled():
             raise RuntimeError(
                 f"{op}: a leaf tensor that requires grad cannot be changed in place while grad "
