@@ -151,7 +151,7 @@ class Sym:
 
     def call(self, fn: Callable[..., Any], *args: Any) -> Any:
         """``fn(*args)`` as one line of the code (a library helper, not traced into)."""
-        name = self.program.constant(fn, fn.__name__.strip("_"))
+        name = self.program.constant(fn, fn.__name__.strip("_"), numbered=False)
         return self.program.emit(fn(*_values(args)), _call_expr(name, args, {}))
 
     def __setitem__(self, index: Any, value: Any) -> None:
@@ -299,10 +299,10 @@ class Program:
             return f"{start}:{stop}" + (f":{step}" if step else "")
         return self.render(item)
 
-    def constant(self, value: Any, stem: str = "const") -> str:
+    def constant(self, value: Any, stem: str = "const", numbered: bool = True) -> str:
         name = self.constant_ids.get(id(value))
         if name is None:
-            name = self.constant_ids[id(value)] = self.fresh(stem)
+            name = self.constant_ids[id(value)] = self.fresh(stem) if numbered else self.fresh_input(stem)
             self.constants[name] = value
         return name
 
@@ -474,6 +474,7 @@ class Compiled:
             entry = _Entry()
             entry.eager_reason = str(err)
             entry.leaf_specs = []
+            entry.source = f"# autograd.compile({name}) runs eagerly: {err}\n"
         return entry, result
 
 
@@ -735,43 +736,43 @@ def _name_lines(program: Program, start: int, sent: list[Any], by_tensor: dict[i
 
 def _run(entry: _Entry, args: tuple[Any, ...]) -> Any:
     """One call of the generated code; outputs are Tensors on a CompiledOutput node each."""
-    tensor_class = function._tensor_class
+    tensor = function._tensor_class
     arrays = []
-    tensors = []
+    tensors = []  # the inputs that are Tensors: the node checks their versions in backward
     for kind, ref in entry.inputs:
         t = ref if kind == "leaf" else args[ref]
-        if is_tensor(t):
+        if isinstance(t, tensor):
             arrays.append(t.data)
             tensors.append(t)
         else:
             arrays.append(t)
     outs, saved = entry.forward(*arrays)
-    record = bool(mode.enabled) and entry.backward is not None and bool(entry.grad_inputs)
+    record = mode.enabled and entry.backward is not None
+    if record:
+        grad_tensors = [ref if kind == "leaf" else args[ref] for kind, ref in (entry.inputs[k] for k in entry.grad_inputs)]
+        sources = tuple([t if t.grad_fn is None else t.grad_fn for t in grad_tensors])
+        needs = (True,) * len(sources)
     results = []
-    grad_tensors = [
-        (entry.inputs[k][1] if entry.inputs[k][0] == "leaf" else args[entry.inputs[k][1]]) for k in entry.grad_inputs
-    ]
-    for i, (value, (shape, dtype, differentiable)) in enumerate(zip(outs, entry.out_meta)):
-        data = value if type(value) is np.ndarray else np.asarray(value)
-        out = tensor_class._make(data)
-        if record and differentiable:
+    for i, value in enumerate(outs):
+        data = value if type(value) is np.ndarray or isinstance(value, np.generic) else np.asarray(value)
+        out = tensor._make(data)
+        if record and entry.out_meta[i][2]:
             ctx = function._new_context(Context)
             ctx.fn = CompiledOutput
-            ctx.inputs = tuple((t.grad_fn or t) for t in grad_tensors)
-            ctx.needs_input_grad = (True,) * len(grad_tensors)
+            ctx.inputs = sources
+            ctx.needs_input_grad = needs
             ctx.shape = data.shape
             ctx.dtype = data.dtype
             ctx.save_for_backward(*tensors)
+            ctx._output = saved  # the intermediates backward reads; freed when backward releases the node
             ctx.entry = entry
             ctx.index = i
-            ctx._output = saved  # the intermediates backward reads; freed when backward releases the node
             out.grad_fn = ctx
             out.requires_grad = True
         results.append(out)
     if entry.structure is None:
         return results[0]
-    kind, _ = entry.structure
-    return kind(results)
+    return entry.structure[0](results)
 
 
 function._sym_class = Sym

@@ -493,8 +493,8 @@ class BroadcastTo(Function):
 
 def _broadcast_array(a: Any, shape: tuple[int, ...]) -> np.ndarray:
     """``a`` repeated to ``shape``, as a real (writable) array: quicker than np.broadcast_to here."""
-    if not isinstance(a, (np.ndarray, np.generic)):  # a value autograd.compile traces: one line
-        return np.broadcast_to(a, shape)
+    if not isinstance(a, (np.ndarray, np.generic)):  # a value autograd.compile traces: one call
+        return a.call(_broadcast_array, a, shape)
     out = np.empty(shape, dtype=a.dtype)
     out[...] = a
     return out
@@ -542,8 +542,11 @@ def sum_to(g: Any, shape: tuple[int, ...]) -> Any:
 def summed_axes(grad_shape: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
     """The axes of ``grad_shape`` that broadcasting added (leading) or stretched (from 1)."""
     lead = len(grad_shape) - len(shape)
-    stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and grad_shape[lead + i] != 1)
-    return tuple(range(lead)) + stretched
+    axes = list(range(lead))
+    for i, n in enumerate(shape):
+        if n == 1 and grad_shape[lead + i] != 1:
+            axes.append(lead + i)
+    return tuple(axes)
 
 
 def _index_add(g: Any, index: Any, shape: tuple[int, ...]) -> np.ndarray:
