@@ -36,7 +36,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import function
-from .engine import input_grads
+from .engine import input_grads, topological_order
 from .function import _GUARDED, Context, Function, _guard, is_tensor
 from .mode import mode
 
@@ -99,6 +99,8 @@ class Sym:
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         value = func(*_values(args), **_values(kwargs))
         if not isinstance(value, (np.ndarray, np.generic)):  # a shape, a size: plain Python
+            if isinstance(value, (tuple, list)) and any(isinstance(v, np.ndarray) for v in value):
+                raise CompileError(f"np.{func.__name__} of a traced value gives arrays whose shape depends on data")
             return value
         return self.program.emit(value, _call_expr(f"np.{func.__name__}", args, kwargs))
 
@@ -147,6 +149,9 @@ class Sym:
         return self.program.emit(self.value.T, ("{}.T", [self]))
 
     def __getitem__(self, index: Any) -> Any:
+        for i in index if type(index) is tuple else (index,):
+            if type(i) is Sym and i.dtype == bool:
+                raise CompileError("indexing with a boolean mask computed from traced values: the shape depends on data")
         return self.program.emit(self.value[_values(index)], ("{}[{}]", [self, _Index(index)]))
 
     def call(self, fn: Callable[..., Any], *args: Any) -> Any:
@@ -234,23 +239,28 @@ class Program:
     def __init__(self) -> None:
         self.lines: list[tuple[Sym, str, list[Any], str]] = []  # (target, template, parts, comment)
         self.counts: dict[str, int] = {}
+        self.taken: set[str] = {"np"}  # every name given out
         self.constants: dict[str, Any] = {}
         self.constant_ids: dict[int, str] = {}
         self.comment = ""
 
     def fresh(self, stem: str) -> str:
+        """A new name ``<stem><n>`` that nothing in the code uses yet."""
         stem = re.sub(r"\W", "_", stem).strip("_").lower() or "t"
         if stem[0].isdigit() or keyword.iskeyword(stem):
             stem = "v_" + stem
         n = self.counts.get(stem, 0)
+        while f"{stem}{n}" in self.taken:
+            n += 1
         self.counts[stem] = n + 1
+        self.taken.add(f"{stem}{n}")
         return f"{stem}{n}"
 
     def fresh_input(self, stem: str) -> str:
         """An input's name: as given (``w1``, ``x``) where it is free, numbered otherwise."""
         clean = re.sub(r"\W", "_", stem)
-        if clean.isidentifier() and not keyword.iskeyword(clean) and clean not in self.counts and clean != "np":
-            self.counts[clean] = 1
+        if clean.isidentifier() and not keyword.iskeyword(clean) and clean not in self.taken:
+            self.taken.add(clean)
             return clean
         return self.fresh(stem)
 
@@ -506,8 +516,11 @@ def _signature(args: tuple[Any, ...]) -> Any:
                     f"autograd.compile: argument {i} is a {type(a).__name__}, which cannot be part of "
                     "a signature; pass Tensors, numpy arrays, numbers, strings or tuples of them"
                 ) from None
-            key.append(("V", type(a), a))
-    return (tuple(key), mode.enabled is not False and bool(mode.enabled))
+            key.append(("V", type(a), repr(a) if isinstance(a, (float, complex)) else a))  # -0.0 is not 0.0
+    # The same array passed for two parameters is traced as one input: that is part of the signature.
+    firsts: dict[int, int] = {}
+    aliases = tuple(firsts.setdefault(id(a), i) for i, a in enumerate(args) if is_tensor(a) or isinstance(a, np.ndarray))
+    return (tuple(key), aliases, bool(mode.enabled))
 
 
 def _leaves_unchanged(entry: _Entry) -> bool:
@@ -519,10 +532,13 @@ def _leaves_unchanged(entry: _Entry) -> bool:
 
 
 def _unguard(result: Any) -> Any:
+    """``result`` with every guarded argument in it (also in tuples, lists, dicts) as itself."""
     if type(result) is function._guard_class:
         return result._inner
     if type(result) in (tuple, list):
         return type(result)(_unguard(r) for r in result)
+    if type(result) is dict:
+        return {k: _unguard(v) for k, v in result.items()}
     return result
 
 
@@ -558,11 +574,11 @@ def _build(fn: Callable[..., Any], name: str, args: tuple[Any, ...], tracer: Tra
     arg_names = _parameter_names(fn, len(args))
     params: list[str] = []
     input_syms: list[Sym] = []
-    arg_tensor = {}  # id of an argument's Tensor (or array) -> position
+    arg_tensor: dict[int, int] = {}  # id of an argument's Tensor (or array) -> its first position
     for i, a in enumerate(args):
         if is_tensor(a) or isinstance(a, np.ndarray):
-            arg_tensor[id(a)] = i
-            arg_tensor[id(a.data if is_tensor(a) else a)] = i
+            arg_tensor.setdefault(id(a), i)
+            arg_tensor.setdefault(id(a.data if is_tensor(a) else a), i)
 
     def add_input(kind: str, ref: Any, value: Any, stem: str) -> Sym:
         sym = Sym(value, program.fresh_input(stem), program)
@@ -586,6 +602,8 @@ def _build(fn: Callable[..., Any], name: str, args: tuple[Any, ...], tracer: Tra
 
     def plain(value: Any) -> Any:
         """A plain argument with the arrays in it that stand for traced values replaced by Syms."""
+        if is_tensor(value):  # a Tensor inside an index (labels): an input or a traced value
+            return sym_of_tensor(_unguard(value))
         if isinstance(value, np.ndarray):
             sym = by_array.get(id(value))
             if sym is not None:
@@ -632,7 +650,7 @@ def _build(fn: Callable[..., Any], name: str, args: tuple[Any, ...], tracer: Tra
             sctx._clock = function._clock
             if cls.save_output:
                 sctx._output = value
-            nodes.append((sctx, out))
+            nodes.append((ctx, sctx, out))
     forward_end = len(program.lines)
     out_syms = [sym_of_tensor(t) for t in outputs]
 
@@ -648,8 +666,10 @@ def _build(fn: Callable[..., Any], name: str, args: tuple[Any, ...], tracer: Tra
             pending[id(t)] = _accumulate(program, pending.get(id(t)), seed)
     previous = mode.enabled
     mode.enabled = False
+    by_node = {id(ctx): (sctx, out) for ctx, sctx, out in nodes}
+    order = topological_order([t.grad_fn for t in outputs if t.grad_fn is not None])
     try:
-        for sctx, out in reversed(nodes):
+        for sctx, out in (by_node[id(node)] for node in order if id(node) in by_node):
             g = pending.pop(id(out), None)
             if g is None:
                 continue

@@ -283,6 +283,8 @@ class Function:
                 inputs = tuple(sources)
         else:
             ctx.needs_input_grad = ()
+            if m.watching and m.tracer is not None:  # compile traces under no_grad: unwrap guards too
+                args = tuple([a._inner if type(a) is _guard_class else a for a in args])
         try:
             data = cls.forward(ctx, *args)
         except (ValueError, IndexError) as err:

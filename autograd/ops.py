@@ -580,14 +580,14 @@ class GetItem(Function):
     @staticmethod
     def forward(ctx: Context, x: Tensor, index: Any) -> np.ndarray:
         ctx.in_shape = x.shape
+        ctx.index = index = _plain_index(index)  # index Tensors (labels) as their arrays
         return x.data[index]
 
     @staticmethod
     def backward(ctx: Context, grad: Grad) -> tuple[Any, None]:
-        (_, index) = ctx.inputs
         if is_tensor(grad):
-            return IndexAdd.apply(grad, index, ctx.in_shape), None
-        return _index_add(grad, index, ctx.in_shape), None
+            return IndexAdd.apply(grad, ctx.index, ctx.in_shape), None
+        return _index_add(grad, ctx.index, ctx.in_shape), None
 
 
 class IndexAdd(Function):
@@ -712,7 +712,7 @@ class ValueOp(Function):
     @classmethod
     def apply(cls, ufunc: np.ufunc, *args: Any) -> Tensor:  # type: ignore[override]
         enabled = mode.enabled
-        if enabled is _GUARDED:
+        if enabled is _GUARDED or mode.tracer is not None:
             args = tuple([a._inner if hasattr(a, "_inner") else a for a in args])
         mode.enabled = False
         try:

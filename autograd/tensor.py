@@ -452,7 +452,7 @@ class Tensor:
         return self if tuple(shape) == self.shape else ops.BroadcastTo.apply(self, tuple(shape))
 
     def __getitem__(self, index: Any) -> Tensor:
-        return ops.GetItem.apply(self, ops._plain_index(index))
+        return ops.GetItem.apply(self, index)
 
 
 _new = object.__new__
