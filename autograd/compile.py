@@ -501,13 +501,21 @@ def compile(fn: Callable[..., Any] | None = None, *, cache_size: int = 8) -> Any
 
 
 def _signature(args: tuple[Any, ...]) -> Any:
-    """What decides whether a trace can be reused: array shapes, dtypes, requires_grad; values otherwise."""
-    key = []
+    """What decides whether a trace can be reused: array shapes, dtypes, requires_grad; values otherwise.
+
+    The same array passed for two parameters is traced as one input, so which arguments share
+    an array is part of the signature too.
+    """
+    tensor = function._tensor_class
+    key: list[Any] = [bool(mode.enabled)]
+    firsts: dict[int, int] = {}  # id of an argument's array -> the first position it came in
     for i, a in enumerate(args):
-        if is_tensor(a):
-            key.append(("T", a.shape, a.dtype.str, bool(a.requires_grad)))
+        if isinstance(a, tensor):
+            key.append((a.shape, a.dtype, a.requires_grad, firsts.setdefault(id(a.data), i)))
         elif isinstance(a, np.ndarray):
-            key.append(("A", a.shape, a.dtype.str))
+            key.append((a.shape, a.dtype, None, firsts.setdefault(id(a), i)))
+        elif isinstance(a, (float, complex)):
+            key.append((type(a), repr(a)))  # -0.0 is not 0.0, and nan is nan
         else:
             try:
                 hash(a)
@@ -516,11 +524,8 @@ def _signature(args: tuple[Any, ...]) -> Any:
                     f"autograd.compile: argument {i} is a {type(a).__name__}, which cannot be part of "
                     "a signature; pass Tensors, numpy arrays, numbers, strings or tuples of them"
                 ) from None
-            key.append(("V", type(a), repr(a) if isinstance(a, (float, complex)) else a))  # -0.0 is not 0.0
-    # The same array passed for two parameters is traced as one input: that is part of the signature.
-    firsts: dict[int, int] = {}
-    aliases = tuple(firsts.setdefault(id(a), i) for i, a in enumerate(args) if is_tensor(a) or isinstance(a, np.ndarray))
-    return (tuple(key), aliases, bool(mode.enabled))
+            key.append((type(a), a))
+    return tuple(key)
 
 
 def _leaves_unchanged(entry: _Entry) -> bool:
