@@ -405,7 +405,7 @@ class CompiledOutput(Function):
                 "create_graph=True through a compiled function: its generated backward is first "
                 "order. Call the function eagerly (without autograd.compile) for higher derivatives."
             )
-        ctx.saved_tensors  # the inputs' version check: raises if one was changed in place since
+        _ = ctx.saved_tensors  # the inputs' version check: raises if one was changed in place since
         entry: _Entry = ctx.entry
         seeds = [
             (grad if i == ctx.index else np.zeros(shape, dtype=dtype))

@@ -286,6 +286,11 @@ def backward(
 
 def _new_grad(tensor: Tensor, g: Any, owned: set[int], create_graph: bool) -> Tensor:
     """What ``tensor.grad`` becomes: ``g`` added to any gradient it has, as a Tensor of its own."""
+    if tensor.dtype.kind != "f":
+        raise TypeError(
+            f"backward: a leaf of dtype {tensor.dtype} (shape {tensor.shape}) has requires_grad set; integer "
+            "and bool tensors have no gradient. Make it from floats, or set requires_grad only on floats"
+        )
     if create_graph:
         g = as_tensor(g)
         return g if tensor.grad is None else tensor.grad + g

@@ -421,8 +421,11 @@ def as_tensor(value: Any, like: Tensor | None = None, op: str = "tensor") -> Ten
         return tensor._make(np.asarray(value, dtype=like.dtype))
     if isinstance(value, (int, float, bool, np.ndarray, np.generic, list, tuple)):
         data = np.asarray(value)
-        if data.dtype == object:
-            raise TypeError(f"{op}: cannot use {value!r} as an operand: it is not numeric")
+        if data.dtype.kind not in "biuf":
+            raise TypeError(
+                f"{op}: cannot use {type(value).__name__} of dtype {data.dtype} as an operand: a Tensor "
+                "holds real numbers (bool, int or float) only; complex numbers, strings and objects are refused"
+            )
         return tensor._make(data)
     raise TypeError(
         f"{op}: unsupported operand type {type(value).__name__}; use a Tensor, a numpy array "

@@ -740,6 +740,8 @@ class Softmax(Function):
     @staticmethod
     def forward(ctx: Context, x: Tensor, axis: int) -> np.ndarray:
         ctx.axis = axis
+        if x.data.size == 0:  # nothing to normalise: an empty result (max of nothing is undefined)
+            return x.data.copy()
         e = np.exp(x.data - x.data.max(axis=axis, keepdims=True))
         return e / e.sum(axis=axis, keepdims=True)
 
@@ -757,6 +759,8 @@ class LogSoftmax(Function):
     @staticmethod
     def forward(ctx: Context, x: Tensor, axis: int) -> np.ndarray:
         ctx.axis = axis
+        if x.data.size == 0:
+            return x.data.copy()
         shifted = x.data - x.data.max(axis=axis, keepdims=True)
         return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 

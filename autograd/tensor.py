@@ -13,7 +13,7 @@ import numpy as np
 
 from . import engine, numpy_api, ops
 from .function import Context, as_tensor, bump_version, set_tensor_class, version_of
-from .mode import is_grad_enabled, mode
+from .mode import is_grad_enabled, mode, no_grad
 
 Shape = tuple[int, ...]
 
@@ -58,8 +58,8 @@ class Tensor:
         if isinstance(data, Tensor):
             data = data.data
         array = np.array(data, dtype=dtype)  # a copy, like torch.tensor: later edits to `data` don't leak in
-        if array.dtype == object:
-            raise TypeError(f"Tensor: cannot make a tensor from {type(data).__name__} data {data!r}")
+        if array.dtype.kind not in "biuf":
+            raise TypeError(_not_numbers("Tensor", data, array.dtype))
         self.data = array
         self._name = name
         self.grad = None
@@ -239,14 +239,52 @@ class Tensor:
     # ------------------------------------------------------------------ in-place updates
 
     def _check_in_place(self, op: str) -> None:
+        """In-place changes are not recorded: refuse them where the gradient would come out wrong."""
+        if self.requires_grad and is_grad_enabled():
+            if self.grad_fn is None:
+                raise RuntimeError(
+                    f"{op}: a leaf tensor that requires grad cannot be changed in place while grad "
+                    "mode is on (the change would not be recorded); do it under no_grad(), as "
+                    "optimizers do"
+                )
+            raise RuntimeError(
+                f"{op}: this tensor was made by {self.grad_fn.name} and is part of the graph (it may be a "
+                "view of a tensor that requires grad); an in-place change would not be recorded and its "
+                "gradients would be wrong. Make a new tensor instead (y = y * 2, not y.mul_(2)), or "
+                "change it under no_grad() if nothing should be differentiated through the change"
+            )
         if type(self.data) is not np.ndarray:  # a 0-d result held as a numpy scalar: make it an array
             self.data = np.array(self.data)
-        if self.requires_grad and self.grad_fn is None and is_grad_enabled():
-            raise RuntimeError(
-                f"{op}: a leaf tensor that requires grad cannot be changed in place while grad "
-                "mode is on (the change would not be recorded); do it under no_grad(), as "
-                "optimizers do"
-            )
+
+    def _in_place(self, op: str, ufunc: np.ufunc, other: Any, out_of_place: Any) -> Tensor:
+        """``self op= other`` (``+=`` ``-=`` ``*=`` ``/=``), as PyTorch users mean it.
+
+        Under ``no_grad()``, or when nothing involved requires grad, ``self`` changes in place
+        (``p -= lr * p.grad`` in an optimizer loop updates ``p``). When the graph is being
+        recorded and ``self`` is a value made by ops (micrograd's ``c += c + 1``), the result is
+        a new recorded tensor, as a recorded in-place op would give. A leaf that requires grad
+        cannot be changed in place in grad mode (the change would not be recorded): that raises.
+        """
+        value = other.data if isinstance(other, Tensor) else other
+        graph = is_grad_enabled() and (self.requires_grad or (isinstance(other, Tensor) and other.requires_grad))
+        if graph and not (self.requires_grad and self.grad_fn is None):
+            return out_of_place(other)
+        self._check_in_place(op)
+        ufunc(self.data, value, out=self.data, casting="same_kind")
+        bump_version(self.data)
+        return self
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._in_place("+=", np.add, other, self.__add__)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._in_place("-=", np.subtract, other, self.__sub__)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._in_place("*=", np.multiply, other, self.__mul__)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._in_place("/=", np.true_divide, other, self.__truediv__)
 
     @property
     def _version(self) -> int:
@@ -256,7 +294,7 @@ class Tensor:
     def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
         """self += alpha * other, in place (not recorded in the graph; counts as a change)."""
         self._check_in_place("add_")
-        value = other.data if isinstance(other, Tensor) else other
+        value = np.asarray(other.data if isinstance(other, Tensor) else other)  # [1.0] is a value, not a list
         self.data += value if alpha == 1.0 else alpha * value
         bump_version(self.data)  # only once the change has happened
         return self
@@ -396,7 +434,12 @@ class Tensor:
     def astype(self, dtype: Any) -> Tensor:
         """The tensor as ``dtype``; the gradient is cast back."""
         dtype = np.dtype(dtype)
-        return self if dtype == self.dtype else ops.Cast.apply(self, dtype)
+        if dtype == self.dtype:
+            return self
+        if dtype.kind != "f":  # integer and bool results have no gradient: nothing to record
+            with no_grad():
+                return ops.Cast.apply(self, dtype)
+        return ops.Cast.apply(self, dtype)
 
     def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
         """Limit values to [min, max]; the gradient passes where min <= x <= max."""
@@ -434,8 +477,23 @@ class Tensor:
         return ops.Reshape.apply(self, _shape_arg(shape))
 
     def transpose(self, *axes: Any) -> Tensor:
-        """Permute axes like ``np.transpose``; no arguments reverses them."""
+        """Permute axes like ``np.transpose``: ``transpose(1, 0, 2)`` or ``transpose((1, 0, 2))``
+        gives axis 1 first; no arguments reverses them.
+
+        PyTorch's ``transpose(dim0, dim1)`` swaps two axes; where the two readings differ
+        (two axes on a tensor that is not 2-D, or ``(0, 1)`` on a 2-D one) this raises and
+        names ``swapaxes``, rather than doing one of them silently.
+        """
         axes_arg = _shape_arg(axes) if axes and axes != (None,) else None
+        if axes_arg is not None and len(axes) == 2 and all(isinstance(a, (int, np.integer)) for a in axes):
+            a, b = (int(i) % max(self.ndim, 1) for i in axes)
+            if self.ndim != 2 or (a, b) == (0, 1):
+                raise ValueError(
+                    f"transpose{tuple(axes)} on a {self.ndim}-D tensor: numpy reads it as a permutation of "
+                    "all the axes, PyTorch as a swap of two. Write swapaxes"
+                    f"({axes[0]}, {axes[1]}) to swap two axes (or .T to reverse them all), or give the "
+                    "full permutation as numpy does"
+                )
         return ops.Transpose.apply(self, axes_arg)
 
     @property
@@ -456,6 +514,14 @@ class Tensor:
 
 
 _new = object.__new__
+
+
+def _not_numbers(op: str, data: Any, dtype: np.dtype) -> str:
+    """Why ``data`` cannot be a Tensor: only real numbers (bool, int, float) can."""
+    what = {"c": "complex numbers (their gradients need conjugation, which this library does not do)",
+            "U": "strings", "S": "bytes", "M": "dates", "m": "time spans", "V": "structured records",
+            "O": "Python objects"}.get(dtype.kind, f"dtype {dtype}")  # fmt: skip
+    return f"{op}: a Tensor holds real numbers (bool, int or float), not {what}; got {type(data).__name__} data"
 
 
 def _reading(what: str) -> None:

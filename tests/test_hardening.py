@@ -302,9 +302,10 @@ def test_saved_constant_changed_in_place_makes_backward_raise(change):
 @pytest.mark.parametrize("change", IN_PLACE.values(), ids=IN_PLACE.keys())
 def test_saved_intermediate_changed_in_place_makes_backward_raise(change):
     x = leaf([1.0, 2.0])
-    h = x * 2.0 + 1.0  # not a leaf: in place is allowed, and noted
+    h = x * 2.0 + 1.0  # not a leaf: in place is refused in grad mode, allowed under no_grad, and noted
     loss = h.log().sum()  # Log saves h
-    change(h)
+    with no_grad():
+        change(h)
     with pytest.raises(RuntimeError, match="Log.backward: saved tensor 0 .* was modified in place"):
         loss.backward()
     assert x.grad is None
@@ -366,11 +367,14 @@ def test_regression_output_saved_by_save_output_changed_in_place_makes_backward_
         y = x.exp(); loss = y.sum()
         y.mul_(2.0)                       # y is not a leaf: allowed
         loss.backward(); x.grad           # [5.44, 14.78]: 2 e^x, not e^x; no error
+
+    (In grad mode that mul_ is now refused outright; under no_grad it is allowed, and noted.)
     """
     x = leaf([0.5, 2.0])
     y = op(x)
     loss = y.sum()  # Sum saves nothing: only the op's own saved output is at stake
-    y.mul_(2.0)
+    with no_grad():
+        y.mul_(2.0)
     with pytest.raises(RuntimeError, match="modified in place"):
         loss.backward()
     assert x.grad is None

@@ -260,7 +260,9 @@ def _transpose(data):
     axes = data.draw(st.one_of(st.none(), st.permutations(range(x.ndim)).map(tuple)), label="axes")
     if axes is None:
         return [x], (lambda t: t.transpose()), (lambda a: np.transpose(a))
-    spread = data.draw(st.booleans(), label="transpose(*axes)")
+    # transpose(a, b) with two axes is refused where numpy and PyTorch read it differently
+    # (tests/test_trust.py); spread only permutations of other lengths
+    spread = data.draw(st.booleans(), label="transpose(*axes)") and len(axes) != 2
     return [x], (lambda t: t.transpose(*axes) if spread else t.transpose(axes)), (lambda a: np.transpose(a, axes))
 
 
