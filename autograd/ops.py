@@ -561,6 +561,13 @@ def _index_add(g: Any, index: Any, shape: tuple[int, ...]) -> np.ndarray:
     return out
 
 
+def _frozen(index: Any) -> Any:
+    """The index with its arrays copied (backward must use the index forward used)."""
+    if isinstance(index, tuple):
+        return tuple(i.copy() if isinstance(i, np.ndarray) else i for i in index)
+    return index.copy() if isinstance(index, np.ndarray) else index
+
+
 def _plain_index(index: Any) -> Any:
     """The index with any Tensor in it replaced by its array."""
     if isinstance(index, tuple):
@@ -580,7 +587,8 @@ class GetItem(Function):
     @staticmethod
     def forward(ctx: Context, x: Tensor, index: Any) -> np.ndarray:
         ctx.in_shape = x.shape
-        ctx.index = index = _plain_index(index)  # index Tensors (labels) as their arrays
+        # index Tensors (labels) as their arrays, copied: changing them before backward changes nothing
+        ctx.index = index = _frozen(_plain_index(index))
         return x.data[index]
 
     @staticmethod
@@ -647,7 +655,7 @@ class Where(Function):
 
     @staticmethod
     def forward(ctx: Context, cond: Tensor, a: Tensor, b: Tensor) -> np.ndarray:
-        ctx.cond = cond.data
+        ctx.cond = cond.data.copy()  # changing the mask before backward must not change the gradient
         return np.where(cond.data, a.data, b.data)
 
     @staticmethod

@@ -21,6 +21,23 @@ class Parameter(Tensor):
         super().__init__(data, requires_grad=True, name=name, dtype=dtype)
 
 
+def _found(path: str, value: Any) -> Iterator[tuple[str, Any]]:
+    """The Parameters and Modules in ``value`` (itself, or inside lists, tuples and dicts), with paths."""
+    if isinstance(value, (Parameter, Module)):
+        yield path, value
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            yield from _found(f"{path}.{i}", item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, (Parameter, Module, list, tuple, dict)) and not isinstance(key, str):
+                raise TypeError(
+                    f"{path}: a dict holding layers or parameters needs string keys (for state_dict names), "
+                    f"got {type(key).__name__} key {key!r}"
+                )
+            yield from _found(f"{path}.{key}", item)
+
+
 class Module:
     """Base class for layers and models: define ``forward``; call the module to run it."""
 
@@ -35,14 +52,10 @@ class Module:
     # ------------------------------------------------------------------ the tree
 
     def _members(self) -> Iterator[tuple[str, Any]]:
-        """(name, value) for each Parameter or Module attribute, list items as ``name.i``."""
+        """(name, value) for each Parameter or Module attribute: list and tuple items as ``name.i``,
+        dict values as ``name.key``, at any depth (a dict of lists of layers is found too)."""
         for name, value in vars(self).items():
-            if isinstance(value, (Parameter, Module)):
-                yield name, value
-            elif isinstance(value, (list, tuple)):
-                for i, item in enumerate(value):
-                    if isinstance(item, (Parameter, Module)):
-                        yield f"{name}.{i}", item
+            yield from _found(name, value)
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
         """The direct submodules, in assignment order."""

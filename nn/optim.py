@@ -212,9 +212,34 @@ class Adam(Optimizer):
         state["step"] += 1
         t = state["step"]
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        m *= beta1
-        m += (1 - beta1) * grad
+        _lerp_(m, grad, 1 - beta1)  # m = beta1 * m + (1 - beta1) * g, rounded as PyTorch rounds it
         v *= beta2
         v += (1 - beta2) * grad * grad
         denom = np.sqrt(v) / np.sqrt(1 - beta2**t) + eps
         p.sub_((lr / (1 - beta1**t)) * m / denom)
+
+
+def _lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> None:
+    """start += weight * (end - start), in place, with PyTorch's ``lerp`` rounding: from the nearer
+    end (for weight >= 0.5, end - (end - start) * (1 - weight)), so results match torch.optim."""
+    if weight < 0.5:
+        start += weight * (end - start)
+    else:
+        start[...] = end - (end - start) * (1 - weight)
+
+
+class AdamW(Adam):
+    """AdamW, PyTorch's defaults: Adam with decoupled weight decay, ``weight_decay=0.01``.
+
+    ``p = p * (1 - lr * weight_decay)`` before the Adam step (see ``Adam``).
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.01,
+    ) -> None:
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, decoupled_weight_decay=True)

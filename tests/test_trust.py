@@ -213,3 +213,78 @@ def test_add_of_a_list_scales_it_by_alpha():
 def test_the_stable_ops_still_pass_gradcheck():
     x = leaf([-30.0, -1.0, 0.5, 20.0])
     assert autograd.gradcheck(lambda t: t.sigmoid().log(), x)
+
+
+# ----------------------------------------------------------------------------- 3, 8, 9
+
+
+def test_changing_index_arrays_and_masks_before_backward_changes_nothing():
+    x = leaf([1.0, 2.0, 3.0])
+    index = np.array([0, 0, 2])
+    mask = np.array([True, False, True])
+    loss = x[index].sum() + autograd.where(mask, x, 0.0).sum()
+    index[:] = 1  # the caller reuses its buffers before backward
+    mask[:] = False
+    loss.backward()
+    np.testing.assert_array_equal(x.grad.data, [3.0, 0.0, 2.0])
+
+
+def test_changing_labels_before_backward_changes_nothing():
+    import nn
+
+    logits = Tensor(np.zeros((2, 3)), requires_grad=True)
+    labels = np.array([0, 2])
+    loss = nn.cross_entropy(logits, labels, reduction="sum")
+    labels[:] = 1
+    loss.backward()
+    expected = np.full((2, 3), 1 / 3)
+    expected[0, 0] -= 1
+    expected[1, 2] -= 1
+    np.testing.assert_allclose(logits.grad.data, expected, rtol=1e-12)
+
+
+def test_modules_in_dicts_and_nested_lists_are_found():
+    import nn
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            self.heads = {"a": nn.Linear(2, 2), "b": nn.Linear(2, 1)}
+            self.blocks = [[nn.Linear(2, 2)], [nn.Linear(2, 2), nn.Linear(2, 2)]]
+
+    net = Net()
+    names = [name for name, _ in net.named_parameters()]
+    assert len(names) == 10
+    assert "heads.a.weight" in names and "blocks.1.0.bias" in names
+    assert set(net.state_dict()) == set(names)
+
+
+def test_a_dict_of_layers_with_non_string_keys_is_refused_by_name():
+    import nn
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            self.heads = {0: nn.Linear(2, 2)}
+
+    with pytest.raises(TypeError, match="heads.*string keys"):
+        list(Net().named_parameters())
+
+
+def test_adamw_has_pytorchs_defaults():
+    from nn.optim import AdamW
+
+    w = leaf([1.0, -2.0])
+    opt = AdamW([w])
+    group = opt.param_groups[0]
+    assert group["weight_decay"] == 0.01 and group["decoupled_weight_decay"] is True
+    assert group["lr"] == 1e-3 and group["betas"] == (0.9, 0.999) and group["eps"] == 1e-8
+    torch = pytest.importorskip("torch")
+    tw = torch.tensor([1.0, -2.0], dtype=torch.float64, requires_grad=True)
+    topt = torch.optim.AdamW([tw])
+    for _ in range(3):
+        opt.zero_grad()
+        (w * w).sum().backward()
+        opt.step()
+        topt.zero_grad()
+        (tw * tw).sum().backward()
+        topt.step()
+    np.testing.assert_allclose(w.data, tw.detach().numpy(), rtol=1e-12)
