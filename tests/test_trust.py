@@ -5,7 +5,8 @@ Covered here: in-place on graph values (item 1), augmented assignment (2), integ
 that require grad and integer casts (5), complex and other non-numeric data (6, 15),
 ``transpose`` with two axes (7), ``broadcast_to`` to fewer axes (12), softmax of an empty
 array (13), ``add_`` of a list with ``alpha`` (14). The pow mixed derivative (4), the stable
-sigmoid (10) and the reference cycles (17) are tested in tests/test_fast_core.py.
+sigmoid (10) and the reference cycles (17) are tested in tests/test_fast_core.py; micrograd's
+``c += c + 1`` on graph values by tests/test_engine.py's sanity check.
 """
 
 from __future__ import annotations
@@ -84,25 +85,6 @@ def test_augmented_assignment_on_a_leaf_that_requires_grad_in_grad_mode_raises(o
     with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
         exec(f"w {op} 2.0", namespace)
     np.testing.assert_array_equal(w.data, [1.0, 2.0])
-
-
-def test_micrograds_plus_equals_on_graph_values_still_works():
-    a = Tensor(-4.0, requires_grad=True)
-    b = Tensor(2.0, requires_grad=True)
-    c = a + b
-    d = a * b + b**3
-    c += c + 1
-    c += 1 + c + (-a)
-    d += d * 2 + (b + a).relu()
-    d += 3 * d + (b - a).relu()
-    e = c - d
-    f = e**2
-    g = f / 2.0
-    g += 10.0 / f
-    g.backward()
-    assert g.item() == pytest.approx(24.70408163265306, rel=1e-12)
-    assert a.grad.item() == pytest.approx(138.83381924198252, rel=1e-12)
-    assert b.grad.item() == pytest.approx(645.5772594752186, rel=1e-12)
 
 
 def test_plus_equals_on_a_constant_is_in_place_and_with_a_grad_operand_is_recorded():
