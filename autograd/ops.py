@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_tuple
 
+from . import function
 from .function import _GUARDED, Context, Function, as_tensor, is_tensor, value_of
 from .mode import mode
 
@@ -721,7 +722,7 @@ class ValueOp(Function):
     def apply(cls, ufunc: np.ufunc, *args: Any) -> Tensor:  # type: ignore[override]
         enabled = mode.enabled
         if enabled is _GUARDED or mode.tracer is not None:
-            args = tuple([a._inner if hasattr(a, "_inner") else a for a in args])
+            args = tuple([a._inner if type(a) is function._guard_class else a for a in args])
         mode.enabled = False
         try:
             return super().apply(ufunc, *args)
