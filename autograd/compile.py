@@ -111,39 +111,6 @@ class Sym:
         value = getattr(self.value, name)(*_values(args), **_values(kwargs))
         return self.program.emit(value, _call_expr("{}." + name, (self, *args), kwargs, receiver=True))
 
-    def sum(self, *a: Any, **k: Any) -> Any:
-        return self._method("sum", *a, **k)
-
-    def mean(self, *a: Any, **k: Any) -> Any:
-        return self._method("mean", *a, **k)
-
-    def max(self, *a: Any, **k: Any) -> Any:
-        return self._method("max", *a, **k)
-
-    def min(self, *a: Any, **k: Any) -> Any:
-        return self._method("min", *a, **k)
-
-    def any(self, *a: Any, **k: Any) -> Any:
-        return self._method("any", *a, **k)
-
-    def all(self, *a: Any, **k: Any) -> Any:
-        return self._method("all", *a, **k)
-
-    def reshape(self, *a: Any, **k: Any) -> Any:
-        return self._method("reshape", *a, **k)
-
-    def transpose(self, *a: Any, **k: Any) -> Any:
-        return self._method("transpose", *a, **k)
-
-    def swapaxes(self, *a: Any, **k: Any) -> Any:
-        return self._method("swapaxes", *a, **k)
-
-    def astype(self, *a: Any, **k: Any) -> Any:
-        return self._method("astype", *a, **k)
-
-    def copy(self, *a: Any, **k: Any) -> Any:
-        return self._method("copy", *a, **k)
-
     @property
     def T(self) -> Any:
         return self.program.emit(self.value.T, ("{}.T", [self]))
@@ -194,6 +161,13 @@ for _ufunc, _names in (
 for _ufunc, _name in ((np.greater, "gt"), (np.greater_equal, "ge"), (np.less, "lt"), (np.less_equal, "le"),
                       (np.equal, "eq"), (np.not_equal, "ne")):  # fmt: skip
     setattr(Sym, f"__{_name}__", _make_operator(_ufunc, False))
+def _make_method(name: str) -> Callable[..., Any]:
+    return lambda self, *args, **kwargs: self._method(name, *args, **kwargs)
+
+
+# ndarray methods the ops call: each becomes one line (``add0.sum(axis=(0,))``)
+for _name in ("sum", "mean", "max", "min", "any", "all", "reshape", "transpose", "swapaxes", "astype", "copy"):
+    setattr(Sym, _name, _make_method(_name))
 Sym.__neg__ = lambda self: np.negative(self)  # type: ignore[attr-defined]
 Sym.__pos__ = lambda self: np.positive(self)  # type: ignore[attr-defined]
 Sym.__invert__ = lambda self: np.invert(self)  # type: ignore[attr-defined]
@@ -343,7 +317,6 @@ class Tracer:
 
     def __init__(self) -> None:
         self.records: list[tuple[type[Function], tuple[Any, ...], Context, Any]] = []
-        self.literals: set[int] = set()  # ids of Tensors made from Python numbers during the trace
 
     def record(self, cls: type[Function], args: tuple[Any, ...], ctx: Context, out: Any) -> None:
         self.records.append((cls, args, ctx, out))
@@ -724,7 +697,6 @@ def _build(fn: Callable[..., Any], name: str, args: tuple[Any, ...], tracer: Tra
     entry.leaf_specs = [(ref, ref.data.shape, ref.data.dtype, ref.requires_grad) for kind, ref in inputs if kind == "leaf"]
     entry.structure = structure
     entry.out_meta = [(t.shape, t.dtype, d) for t, d in zip(outputs, differentiable)]
-    entry.n_saved = len(saved_names)
     return entry
 
 

@@ -80,7 +80,6 @@ def _leading_to(order: list[Context], wanted: set[Context], leaves: set[Tensor])
 def traverse(
     roots: Sequence[Tensor],
     seeds: Sequence[Any],
-    create_graph: bool,
     capture: set[Context] | None = None,
     leaves: set[Tensor] | None = None,
 ) -> tuple[dict[Tensor, Any], dict[Context, Any], list[Context]]:
@@ -253,7 +252,7 @@ def _run(roots: Sequence[Tensor], seeds: Sequence[Any], create_graph: bool, **kw
             seeds = [as_tensor(s) for s in seeds]
         else:
             seeds = [s.data if is_tensor(s) else s for s in seeds]
-        return traverse(roots, seeds, create_graph, **kw)
+        return traverse(roots, seeds, **kw)
     finally:
         mode.enabled = previous
         mode.in_backward = was_in_backward
