@@ -42,6 +42,9 @@ import numpy as np
 
 from .mode import mode
 
+Axis = int | tuple[int, ...] | None  # an ``axis`` argument: one axis, several, or all (None)
+Grad = Any  # a gradient in backward: a numpy array in a plain backward, a Tensor under create_graph
+
 if TYPE_CHECKING:  # for type hints only; at run time tensor.py hands its class over below
     from .tensor import Tensor
 
