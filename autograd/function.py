@@ -434,3 +434,31 @@ def as_tensor(value: Any, like: Tensor | None = None, op: str = "tensor") -> Ten
         f"{op}: unsupported operand type {type(value).__name__}; use a Tensor, a numpy array "
         "or a Python number"
     )
+
+
+# PyTorch spells some keywords differently. This library keeps numpy's spelling (one name
+# per argument) and refuses PyTorch's with the name to write instead, rather than accepting
+# an alias that would look right but differ (PyTorch's ``var(dim=...)`` divides by n - 1 and
+# its ``max(dim=...)`` returns indices too).
+TORCH_SPELLINGS = {
+    "dim": "axis=",
+    "keepdim": "keepdims=",
+    "correction": "ddof= (numpy's default is ddof=0, PyTorch's correction=1: write ddof=1 for its result)",
+    "unbiased": "ddof=1 for unbiased=True, ddof=0 for unbiased=False",
+    "input": "the tensor as the first positional argument",
+    "dims": "axes= (or axis=)",
+    "start_dim": "start_axis=",
+    "end_dim": "end_axis=",
+}
+
+
+def refuse_torch_keywords(op: str, kwargs: dict[str, Any]) -> None:
+    """Raise a TypeError naming numpy's spelling for keyword arguments ``op`` does not take.
+
+    Methods that PyTorch users call with ``dim=`` take ``**kwargs`` and pass them here:
+    ``x.sum(dim=1)`` raises "sum: dim= is PyTorch's spelling; write axis= here".
+    """
+    for key in kwargs:
+        if key in TORCH_SPELLINGS:
+            raise TypeError(f"{op}: {key}= is PyTorch's spelling; write {TORCH_SPELLINGS[key]} here (numpy's)")
+        raise TypeError(f"{op}() got an unexpected keyword argument {key!r}")

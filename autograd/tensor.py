@@ -12,7 +12,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from . import engine, numpy_api, ops
-from .function import Context, as_tensor, bump_version, set_tensor_class, version_of
+from .function import Context, as_tensor, bump_version, refuse_torch_keywords, set_tensor_class, version_of
 from .mode import is_grad_enabled, mode, no_grad
 
 Shape = tuple[int, ...]
@@ -459,16 +459,24 @@ class Tensor:
 
     # ------------------------------------------------------------------ reductions
 
-    def sum(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+    def sum(self, axis: int | Sequence[int] | None = None, keepdims: bool = False, **torch_spelling: Any) -> Tensor:
+        if torch_spelling:
+            refuse_torch_keywords("sum", torch_spelling)
         return ops.Sum.apply(self, _axis_arg(axis), keepdims)
 
-    def mean(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+    def mean(self, axis: int | Sequence[int] | None = None, keepdims: bool = False, **torch_spelling: Any) -> Tensor:
+        if torch_spelling:
+            refuse_torch_keywords("mean", torch_spelling)
         return ops.Mean.apply(self, _axis_arg(axis), keepdims)
 
-    def max(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+    def max(self, axis: int | Sequence[int] | None = None, keepdims: bool = False, **torch_spelling: Any) -> Tensor:
+        if torch_spelling:
+            refuse_torch_keywords("max", torch_spelling)
         return ops.Max.apply(self, _axis_arg(axis), keepdims)
 
-    def min(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+    def min(self, axis: int | Sequence[int] | None = None, keepdims: bool = False, **torch_spelling: Any) -> Tensor:
+        if torch_spelling:
+            refuse_torch_keywords("min", torch_spelling)
         return ops.Min.apply(self, _axis_arg(axis), keepdims)
 
     # ------------------------------------------------------------------ shape and indexing

@@ -3,7 +3,7 @@
 ``nn`` imports autograd's public names; autograd never imports nn.
 """
 
-from . import optim
+from . import functional, optim
 from .checkpoint import load, save
 from .layers import MLP, Linear, ReLU, Sequential, Sigmoid, Tanh
 from .losses import CrossEntropyLoss, MSELoss, cross_entropy, mse_loss
@@ -21,6 +21,7 @@ __all__ = [
     "Sigmoid",
     "Tanh",
     "cross_entropy",
+    "functional",
     "load",
     "mse_loss",
     "optim",
