@@ -13,9 +13,10 @@ Graphviz with them (both come with ``pip install -e ".[viz]"``); ``explain`` and
 work without either. Values and gradients are recomputed from the leaves' current values.
 """
 
-from .dot import GraphvizNotFound, draw, save
+from .dot import GraphvizNotFound, draw
 from .explain import explain
+from .files import RenderFailed, save
 from .page import page
 from .replay import Trace, trace
 
-__all__ = ["GraphvizNotFound", "Trace", "draw", "explain", "page", "save", "trace"]
+__all__ = ["GraphvizNotFound", "RenderFailed", "Trace", "draw", "explain", "page", "save", "trace"]

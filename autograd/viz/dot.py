@@ -13,8 +13,8 @@ Every user string (tensor and parameter names) goes through :func:`escape`.
 from __future__ import annotations
 
 import html
+import re
 import shutil
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .replay import (
@@ -158,10 +158,37 @@ def draw(t: Tensor, params: Any = None, size: str | None = None) -> graphviz.Dig
     Values and grads come from replaying the graph with the leaves' *current* values
     (see :mod:`autograd.viz.replay`), so they are there even after ``loss.backward()``.
     """
+    if size is not None:
+        size = _checked_size(size)
     graph = to_digraph(trace(t, params))
     if size is not None:
         graph.attr(size=size)
     return graph
+
+
+_SIZE = re.compile(r"\d+(\.\d+)?(,\d+(\.\d+)?)?!?")
+
+
+def _checked_size(size: Any) -> str:
+    """``size`` as Graphviz reads it ("10,14", "7.5", "10,14!"), or a ValueError: it reaches
+    the DOT text, so nothing else may pass."""
+    if isinstance(size, (int, float)) and not isinstance(size, bool) and size > 0:
+        size = f"{size:g}"
+    if not isinstance(size, str) or not _SIZE.fullmatch(size):
+        raise ValueError(
+            f"draw: size must be inches as Graphviz reads them, like \"10,14\" (width,height), \"7.5\" "
+            f"or \"10,14!\"; got {size!r}"
+        )
+    return size
+
+
+LABEL_LIMIT = 80  # characters of a name shown in a box; the full name is its tooltip (and in the page's panel)
+TOOLTIP_LIMIT = 2000
+
+
+def short(text: str, limit: int = LABEL_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters with "..." (Graphviz fails on labels of ~16k characters)."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def to_digraph(tr: Trace) -> graphviz.Digraph:
@@ -172,14 +199,17 @@ def to_digraph(tr: Trace) -> graphviz.Digraph:
     g.attr("node", fontname=FONT, fontsize="10")
     g.attr("edge", fontname=FONT, fontsize="9", arrowsize="0.7")
     root = tr.tensor(tr.output)
-    g.attr(label=f"<<b>{escape(root.name)}</b>: {len(tr.ops)} ops, numbered in backward order>", labelloc="t")
+    g.attr(
+        label=f"<<b>{escape(short(root.name))}</b>: {len(tr.ops)} ops, numbered in backward order>", labelloc="t"
+    )
 
     for info in tr.tensors.values():
-        name, *rest = (escape(line) for line in tensor_lines(info))
+        name, *rest = (escape(short(line)) for line in tensor_lines(info))
         body = '<br align="left"/>'.join([f"<b>{name}</b>", *rest]) + '<br align="left"/>'
         g.node(
             info.id,
             label=f"<{body}>",
+            tooltip=short(info.name, TOOLTIP_LIMIT),
             id=info.id,
             shape="box",
             style="rounded,filled",
@@ -190,7 +220,7 @@ def to_digraph(tr: Trace) -> graphviz.Digraph:
             **{"class": tensor_classes(info)},
         )
     for op in tr.ops:
-        name = f"<b>{escape(op.name)}</b>"
+        name = f"<b>{escape(short(op.name))}</b>"
         if op.options:
             name += f'<br/><font point-size="8">{escape(option_text(op))}</font>'
         rows = f'<tr><td bgcolor="#5d4037"><font color="white"><b>{op.step}</b></font></td><td>{name}</td></tr>'
@@ -216,7 +246,7 @@ def to_digraph(tr: Trace) -> graphviz.Digraph:
                 attrs["class"] += " reduced"
             label = edge_label(tr, op, edge)
             if label:
-                attrs["label"] = "<" + "<br/>".join(escape(part) for part in label) + ">"
+                attrs["label"] = "<" + "<br/>".join(escape(short(part)) for part in label) + ">"
             g.edge(edge.source, op.id, **attrs)
         count += 1
         g.edge(op.id, op.output, id=f"e{count}", **{"class": f"output of-{op.id}"})
@@ -272,37 +302,3 @@ def render(source: str, fmt: str) -> bytes:
 def render_svg(graph: graphviz.Digraph) -> str:
     """The SVG text of a Digraph."""
     return render(graph.source, "svg").decode("utf-8")
-
-
-FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot"}
-
-
-def save(t: Tensor, path: str | Path, params: Any = None) -> Path:
-    """Write the picture of ``t``'s graph; the suffix picks the format: .svg, .png, .pdf or .dot.
-
-    .dot (the Graphviz text) needs only the graphviz Python package. The others need a
-    renderer: Graphviz's ``dot`` program, or pygraphviz (``pip install pygraphviz``, which
-    brings Graphviz with it). Without either, the .dot text is written next to ``path`` and
-    :class:`GraphvizNotFound` says how to get the picture. Replay uses the leaves' current
-    values (see :mod:`autograd.viz.replay`).
-    """
-    path = Path(path)
-    fmt = FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise ValueError(f"save: cannot tell the format from {path.name!r}; use one of {', '.join(FORMATS)}")
-    graph = draw(t, params)
-    if fmt == "dot":
-        path.write_text(graph.source, encoding="utf-8")
-        return path
-    if not dot_available():
-        dot_path = path.with_suffix(".dot")
-        dot_path.write_text(graph.source, encoding="utf-8")
-        raise GraphvizNotFound(
-            f"could not write {path}: no Graphviz renderer here (neither the `dot` program "
-            f"nor pygraphviz). The graph was saved as DOT text in {dot_path} instead. To get "
-            f"the picture, `pip install pygraphviz` (it brings Graphviz with it) or "
-            f"{INSTALL_HINT}, and call save again; or render that file anywhere Graphviz "
-            f"runs: `dot -T{fmt} {dot_path} -o {path}`."
-        )
-    path.write_bytes(render(graph.source, fmt))
-    return path

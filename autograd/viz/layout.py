@@ -22,6 +22,7 @@ from .dot import (
     edge_label,
     fill,
     option_text,
+    short,
     tensor_classes,
     tensor_lines,
 )
@@ -65,9 +66,9 @@ def _rows(tr: Trace, used_by: dict[str, list[str]]) -> list[list[str]]:
 
 def svg(tr: Trace) -> str:
     """The trace as SVG text (ids, classes and step badges as in the Graphviz picture)."""
-    boxes: dict[str, Box] = {tid: Box(tensor_lines(info)) for tid, info in tr.tensors.items()}
+    boxes: dict[str, Box] = {tid: Box([short(line) for line in tensor_lines(info)]) for tid, info in tr.tensors.items()}
     for op in tr.ops:
-        boxes[op.id] = Box([f"{op.step}  {op.name}", *([option_text(op)] if op.options else [])])
+        boxes[op.id] = Box([short(f"{op.step}  {op.name}"), *([option_text(op)] if op.options else [])])
     feeds: dict[str, list[str]] = {op.id: [e.source for e in op.inputs] for op in tr.ops}
     feeds.update({op.output: [op.id] for op in tr.ops})
 
@@ -93,7 +94,7 @@ def svg(tr: Trace) -> str:
         'markerHeight="8" markerUnits="userSpaceOnUse" orient="auto">'
         '<path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>',
         '<g id="graph0" class="graph">',
-        f'<text x="10" y="20" font-weight="bold">{escape(tr.tensor(tr.output).name)}: '
+        f'<text x="10" y="20" font-weight="bold">{escape(short(tr.tensor(tr.output).name))}: '
         f"{len(tr.ops)} ops, numbered in backward order</text>",
     ]
     count = 0

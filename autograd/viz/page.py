@@ -70,6 +70,9 @@ def _picture(tr: Trace, renderer: str) -> tuple[str, str]:
         except (ImportError, GraphvizNotFound):
             if renderer == "dot":
                 raise
+        except Exception:  # noqa: BLE001 - Graphviz is here but failed on this graph: draw it ourselves
+            if renderer == "dot":
+                raise
     return layout.svg(tr), "builtin"
 
 

@@ -258,7 +258,7 @@ class Replay:
             else:
                 options[arg_name] = source
         upstream = self.tensors[out_id].grad
-        op = OpInfo(op_id, step, node.name, _rule(node.fn), out_id, edges, options, upstream)
+        op = OpInfo(op_id, step, _printable(node.name), _rule(node.fn), out_id, edges, options, upstream)
         if upstream is not None:
             self.record_terms(self.fresh_nodes[node], op)
         return op
@@ -315,7 +315,9 @@ def _name(tensor: Tensor | None, names: dict[Tensor, str], fallback: str) -> str
 
 
 def _printable(name: Any) -> str:
-    """``name`` with unprintable characters (newlines, terminal escape codes) shown as ``\\x1b``."""
+    """``name`` with unprintable characters (newlines, terminal escape codes, BEL) shown as
+    ``\\x1b``. Every string that reaches a picture, the page or ``explain`` from code (tensor
+    names, op class names, docstrings, argument names and values) goes through here."""
     return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in str(name))
 
 
@@ -344,7 +346,7 @@ def _arg_names(fn: type[Function], count: int) -> list[str]:
 def _rule(fn: type[Function]) -> str:
     """The math an op states in the first line of its docstring (``c = a * b;  dc/da = b, ...``)."""
     doc = inspect.getdoc(fn) or ""
-    return doc.strip().splitlines()[0] if doc.strip() else f"{fn.__name__} (no docstring)"
+    return _printable(doc.strip().splitlines()[0] if doc.strip() else f"{fn.__name__} (no docstring)")
 
 
 # ----------------------------------------------------------------------------- summaries
@@ -395,7 +397,7 @@ def describe(value: Any, width: int = 60) -> str:
         if value.size <= SMALL:
             return summarize(value)
         return f"{value.dtype} array {shape_text(value.shape)}"
-    text = " ".join(repr(value).split())
+    text = _printable(" ".join(repr(value).split()))
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
