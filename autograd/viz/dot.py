@@ -209,7 +209,7 @@ def to_digraph(tr: Trace) -> graphviz.Digraph:
         g.node(
             info.id,
             label=f"<{body}>",
-            tooltip=short(info.name, TOOLTIP_LIMIT),
+            tooltip=graphviz.nohtml(escape(short(info.name, TOOLTIP_LIMIT))),  # a quoted string, never HTML
             id=info.id,
             shape="box",
             style="rounded,filled",
