@@ -85,3 +85,39 @@ def require(condition: bool, reason: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"{reason}; CI=true, where this must not be skipped")
     pytest.skip(reason)
+
+
+def neuron(keep_names: bool = True) -> Tensor:
+    """The lecture's neuron o = tanh(x1*w1 + x2*w2 + b), built inside a function: once it
+    returns, only the graph holds the intermediates (and their names)."""
+    x1, x2 = Tensor(2.0, name="x1"), Tensor(0.0, name="x2")
+    w1 = Tensor(-3.0, requires_grad=True, name="w1")
+    w2 = Tensor(1.0, requires_grad=True, name="w2")
+    b = Tensor(6.8813735870195432, requires_grad=True, name="b")
+    x1w1 = x1 * w1
+    x2w2 = x2 * w2
+    s = x1w1 + x2w2
+    n = s + b
+    o = n.tanh()
+    if keep_names:
+        x1w1.name, x2w2.name, s.name, n.name, o.name = "x1*w1", "x2*w2", "x1*w1 + x2*w2", "n", "o"
+    return o
+
+
+def micrograd() -> tuple[Tensor, Tensor, Tensor]:
+    """micrograd's README example: (g, a, b); a.grad = 138.8338, b.grad = 645.5773. a is used
+    in five ops, b in five."""
+    a = Tensor(-4.0, requires_grad=True, name="a")
+    b = Tensor(2.0, requires_grad=True, name="b")
+    c = a + b
+    d = a * b + b**3
+    c = c + c + 1
+    c = c + 1 + c + (-a)
+    d = d + d * 2 + (b + a).relu()
+    d = d + 3 * d + (b - a).relu()
+    e = c - d
+    f = e**2
+    g = f / 2.0
+    g = g + 10.0 / f
+    g.name = "g"
+    return g, a, b

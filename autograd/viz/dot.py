@@ -1,9 +1,12 @@
 """The graph as a Graphviz picture: ``draw`` builds it, ``save`` writes .svg/.png/.pdf/.dot.
 
-Tensors are boxes (name, shape and dtype, value, grad), ops are badges with the number
-of the step in which backward visits them (1 = first). Arrows point the way the forward
-pass went. A dashed red arrow marks a broadcast: the gradient that came back along it
-was summed to the input's smaller shape. A grey arrow carries no gradient.
+Tensors are boxes (name, shape and dtype, value, grad; a single number shows no shape or
+dtype), ops are badges with the number of the step in which backward visits them (1 =
+first); a literal number is drawn inside its op (``* 2``, ``** 3``), not as a box. Arrows
+point the way the forward pass went; where the order of an op's inputs matters they are
+labelled 1st, 2nd. A dashed red arrow marks a broadcast: the gradient that came back along
+it was summed to the input's smaller shape. A grey arrow carries no gradient. With
+``chain=True`` every arrow that carries a gradient shows its chain-rule step.
 
 The ``graphviz`` Python package builds the DOT text; Graphviz's ``dot`` program turns it
 into a picture. Both are optional: they are imported or run only when needed here.
@@ -32,6 +35,8 @@ from .replay import (
     summarize,
     trace,
 )
+from .rules import chain as chain_step
+from .rules import folded, shown_options
 
 if TYPE_CHECKING:
     import graphviz
@@ -60,6 +65,7 @@ LEGEND_NOTES = [
     "grey arrow: no gradient flows",
     "red border: NaN or Inf inside",
 ]
+RANKDIRS = ("TB", "LR", "BT", "RL")
 REDUCED_COLOUR = "#c62828"
 NONFINITE_COLOUR = "#d50000"
 NO_GRAD_COLOUR = "#b0b0b0"
@@ -104,30 +110,56 @@ def fill(info: TensorInfo) -> str:
     return FILL["output"] if info.is_output else FILL[info.kind]
 
 
-def tensor_lines(info: TensorInfo) -> list[str]:
-    """The lines of a tensor's box: name, shape and dtype, value, grad (the grad always last)."""
-    return [
-        info.name,
-        f"{shape_text(info.shape)} {info.dtype}",
-        f"value  {summarize(info.value)}",
-        f"grad   {summarize(info.grad) if info.requires_grad else '(no grad)'}",
-    ]
+def grad_text(info: TensorInfo, precision: int | None = None) -> str:
+    """A box's grad line: ``grad 138.8338``, or ``grad (no grad)``."""
+    return f"grad   {summarize(info.grad, precision=precision) if info.requires_grad else '(no grad)'}"
 
 
-def option_text(op: OpInfo, width: int = 40) -> str:
-    """The op's plain arguments, shortened: ``axis=1, keepdims=False``."""
-    text = ", ".join(f"{key}={describe(value)}" for key, value in op.options.items())
+def tensor_lines(info: TensorInfo, precision: int | None = None, grad_line: str | None = None) -> list[str]:
+    """The lines of a tensor's box: name, shape and dtype (not for a single number), value,
+    grad (the grad always last). ``grad_line`` replaces the grad line (the page pads it)."""
+    lines = [info.name]
+    if info.shape != ():
+        lines.append(f"{shape_text(info.shape)} {info.dtype}")
+    lines.append(f"value  {summarize(info.value, precision=precision)}")
+    lines.append(grad_text(info, precision) if grad_line is None else grad_line)
+    return lines
+
+
+def option_text(op: OpInfo, width: int = 40, tr: Trace | None = None) -> str:
+    """What an op's badge says under its name: its literal (``* 2``, ``** 3``) and its plain
+    arguments, shortened (``axis=1``)."""
+    parts = []
+    literal = folded(tr, op) if tr is not None else None
+    if literal is not None:
+        parts.append(literal)
+    options = shown_options(op)
+    if op.name == "PowScalar" and literal is not None:
+        options = {}
+    if options:
+        parts.append(", ".join(f"{key}={describe(value)}" for key, value in options.items()))
+    text = "  ".join(parts)
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
-def edge_label(tr: Trace, op: OpInfo, edge: InputEdge) -> list[str]:
-    """What an input arrow says: the argument's name when the op has several, and any sum."""
+def edge_label(tr: Trace, op: OpInfo, edge: InputEdge, chain: bool = False, precision: int | None = None) -> list[str]:
+    """What an input arrow says: 1st/2nd where the op's input order matters, any sum, and with
+    ``chain`` the chain-rule step (``× 2 = 166.6006``)."""
     parts = []
-    if len(op.inputs) > 1:
-        parts.append(edge.arg_name)
+    if edge.label:
+        parts.append(edge.label)
     if edge.reduced_from is not None:
         parts.append(f"sum to {shape_text(tr.tensor(edge.source).shape)}")
+    if chain and edge.term is not None and op.upstream is not None:
+        parts.append(chain_label(tr, op, edge, precision))
     return parts
+
+
+def chain_label(tr: Trace, op: OpInfo, edge: InputEdge, precision: int | None = None) -> str:
+    """The chain rule on an arrow: ``83.3 × 2 = 166.6`` for an elementwise op on small
+    tensors, else the rule with its shapes (``upstream @ w2^T: (4, 2) @ (2, 5) = (4, 5)``)."""
+    step = chain_step(tr, op, edge, tr.labels(), precision)
+    return step.product if step.product and "elementwise" not in step.product else step.rule
 
 
 def border(info: TensorInfo) -> str:
@@ -150,20 +182,76 @@ def _graphviz() -> Any:
     return graphviz
 
 
-def draw(t: Tensor, params: Any = None, size: str | None = None) -> graphviz.Digraph:
-    """The graph behind ``t`` as a ``graphviz.Digraph`` (shows itself in Jupyter).
+def draw(
+    t: Tensor,
+    params: Any = None,
+    size: str | None = None,
+    rankdir: str = "TB",
+    precision: int | None = None,
+    chain: bool = False,
+) -> graphviz.Digraph:
+    """The graph behind ``t`` as a ``graphviz.Digraph`` that shows itself in Jupyter.
 
     ``params``: a Module (``named_parameters()``) or ``{name: Tensor}`` to label parameters.
     ``size``: Graphviz's largest drawing size in inches, e.g. ``"10,14"`` to fit a notebook.
+    ``rankdir``: "TB" (top to bottom, the default) or "LR" (left to right, as micrograd
+    draws). ``precision``: significant digits of the numbers (default 7 for single
+    numbers, 4 for arrays). ``chain``: label each arrow with its chain-rule step.
     Values and grads come from replaying the graph with the leaves' *current* values
     (see :mod:`autograd.viz.replay`), so they are there even after ``loss.backward()``.
+
+    In a notebook it is drawn by Graphviz's ``dot`` program, or by pygraphviz without it,
+    or, if neither is here or Graphviz fails on the graph, by the built-in layout (as
+    :func:`~autograd.viz.save` does for .svg).
     """
     if size is not None:
         size = _checked_size(size)
-    graph = to_digraph(trace(t, params))
+    tr = trace(t, params)
+    graph = to_digraph(tr, rankdir=rankdir, precision=precision, chain=chain, cls=_drawing_class())
+    graph.trace = tr
     if size is not None:
         graph.attr(size=size)
     return graph
+
+
+_DRAWING: list[type] = []
+
+
+def _drawing_class() -> type:
+    """``Drawing``: a ``graphviz.Digraph`` that renders itself for a notebook through the same
+    fallbacks as ``save``, so it shows up where only pygraphviz (or nothing) is installed."""
+    if _DRAWING:
+        return _DRAWING[0]
+    graphviz = _graphviz()
+
+    class Drawing(graphviz.Digraph):  # type: ignore[misc, name-defined]
+        """A Digraph that displays itself with dot, else pygraphviz, else the built-in layout."""
+
+        trace: Trace | None = None
+
+        def _repr_image_svg_xml(self) -> str:
+            return display_svg(self, self.trace)
+
+        def _repr_svg_(self) -> str:
+            return display_svg(self, self.trace)
+
+        def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> dict[str, str]:
+            return {"image/svg+xml": display_svg(self, self.trace)}
+
+    _DRAWING.append(Drawing)
+    return Drawing
+
+
+def display_svg(graph: graphviz.Digraph, tr: Trace | None) -> str:
+    """The SVG a notebook shows: Graphviz's (dot or pygraphviz), else the built-in layout."""
+    try:
+        return render_svg(graph)
+    except Exception:  # noqa: BLE001 - no renderer, or Graphviz failed on this graph: draw it ourselves
+        if tr is None:
+            raise
+        from . import layout
+
+        return layout.svg(tr)
 
 
 _SIZE = re.compile(r"\d+(\.\d+)?(,\d+(\.\d+)?)?!?")
@@ -176,8 +264,8 @@ def _checked_size(size: Any) -> str:
         size = f"{size:g}"
     if not isinstance(size, str) or not _SIZE.fullmatch(size):
         raise ValueError(
-            f"draw: size must be inches as Graphviz reads them, like \"10,14\" (width,height), \"7.5\" "
-            f"or \"10,14!\"; got {size!r}"
+            f'draw: size must be inches as Graphviz reads them, like "10,14" (width,height), "7.5" '
+            f'or "10,14!"; got {size!r}'
         )
     return size
 
@@ -191,20 +279,51 @@ def short(text: str, limit: int = LABEL_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def to_digraph(tr: Trace) -> graphviz.Digraph:
-    """Build the Digraph of a trace: node ids are the trace's ids (t1.., op1..)."""
-    graphviz = _graphviz()
-    g = graphviz.Digraph("autograd")
-    g.attr(rankdir="TB", nodesep="0.25", ranksep="0.3", fontname=FONT, bgcolor="white")
-    g.attr("node", fontname=FONT, fontsize="10")
-    g.attr("edge", fontname=FONT, fontsize="9", arrowsize="0.7")
-    root = tr.tensor(tr.output)
-    g.attr(
-        label=f"<<b>{escape(short(root.name))}</b>: {len(tr.ops)} ops, numbered in backward order>", labelloc="t"
-    )
+def _checked_rankdir(rankdir: Any) -> str:
+    if rankdir not in RANKDIRS:
+        raise ValueError(f'draw: rankdir must be one of {RANKDIRS} ("LR": left to right), not {rankdir!r}')
+    return str(rankdir)
 
+
+def checked_precision(precision: Any) -> int | None:
+    """None, or a number of significant digits from 1 to 17."""
+    if precision is None:
+        return None
+    if isinstance(precision, bool) or not isinstance(precision, int) or not 1 <= precision <= 17:
+        raise ValueError(f"precision must be a number of significant digits from 1 to 17, not {precision!r}")
+    return precision
+
+
+def to_digraph(
+    tr: Trace,
+    rankdir: str = "TB",
+    precision: int | None = None,
+    chain: bool = False,
+    grad_lines: dict[str, str] | None = None,
+    cls: type | None = None,
+    legend: bool = True,
+) -> graphviz.Digraph:
+    """Build the Digraph of a trace: node ids are the trace's ids (t1.., op1..); literal
+    numbers get no node (their op shows them). ``grad_lines``: the text of some boxes' grad
+    lines. ``legend``: the title and the key of the colours (the page shows its own)."""
+    graphviz = _graphviz()
+    rankdir = _checked_rankdir(rankdir)
+    precision = checked_precision(precision)
+    g = (cls or graphviz.Digraph)("autograd")
+    g.attr(rankdir=rankdir, nodesep="0.25", ranksep="0.3", fontname=FONT, bgcolor="white")
+    g.attr("node", fontname=FONT, fontsize="11")
+    g.attr("edge", fontname=FONT, fontsize="10", arrowsize="0.7")
+    root = tr.tensor(tr.output)
+    if legend:
+        g.attr(
+            label=f"<<b>{escape(short(root.name))}</b>: {len(tr.ops)} ops, numbered in backward order>", labelloc="t"
+        )
+
+    grad_lines = grad_lines or {}
     for info in tr.tensors.values():
-        name, *rest = (escape(short(line)) for line in tensor_lines(info))
+        if info.literal:
+            continue
+        name, *rest = (escape(short(line)) for line in tensor_lines(info, precision, grad_lines.get(info.id)))
         body = '<br align="left"/>'.join([f"<b>{name}</b>", *rest]) + '<br align="left"/>'
         g.node(
             info.id,
@@ -221,8 +340,9 @@ def to_digraph(tr: Trace) -> graphviz.Digraph:
         )
     for op in tr.ops:
         name = f"<b>{escape(short(op.name))}</b>"
-        if op.options:
-            name += f'<br/><font point-size="8">{escape(option_text(op))}</font>'
+        options = option_text(op, tr=tr)
+        if options:
+            name += f'<br/><font point-size="10">{escape(options)}</font>'
         rows = f'<tr><td bgcolor="#5d4037"><font color="white"><b>{op.step}</b></font></td><td>{name}</td></tr>'
         g.node(
             op.id,
@@ -236,6 +356,8 @@ def to_digraph(tr: Trace) -> graphviz.Digraph:
     count = 0
     for op in sorted(tr.ops, key=lambda o: -o.step):  # forward order reads best in the DOT text
         for edge in op.inputs:
+            if tr.tensor(edge.source).literal:
+                continue
             count += 1
             attrs = {"id": f"e{count}", "class": f"input of-{op.id} from-{edge.source}"}
             if not edge.needs_grad:
@@ -244,14 +366,15 @@ def to_digraph(tr: Trace) -> graphviz.Digraph:
             if edge.reduced_from is not None:
                 attrs.update(style="dashed", color=REDUCED_COLOUR, fontcolor=REDUCED_COLOUR, penwidth="1.5")
                 attrs["class"] += " reduced"
-            label = edge_label(tr, op, edge)
+            label = edge_label(tr, op, edge, chain, precision)
             if label:
                 attrs["label"] = "<" + "<br/>".join(escape(short(part)) for part in label) + ">"
             g.edge(edge.source, op.id, **attrs)
         count += 1
         g.edge(op.id, op.output, id=f"e{count}", **{"class": f"output of-{op.id}"})
 
-    g.node("legend", label=_legend_label(), shape="plain", id="legend", **{"class": "legend"})
+    if legend:
+        g.node("legend", label=_legend_label(), shape="plain", id="legend", **{"class": "legend"})
     return g
 
 
@@ -261,7 +384,7 @@ def _legend_label() -> str:
         for kind, text in LEGEND
     )
     notes = "".join(
-        f'<tr><td colspan="2" align="left"><font point-size="8">{escape(note)}</font></td></tr>'
+        f'<tr><td colspan="2" align="left"><font point-size="10">{escape(note)}</font></td></tr>'
         for note in LEGEND_NOTES
     )
     return (

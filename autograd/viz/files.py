@@ -21,8 +21,17 @@ if TYPE_CHECKING:
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot"}
 
 
-def save(t: Tensor, path: str | Path, params: Any = None) -> Path:
+def save(
+    t: Tensor,
+    path: str | Path,
+    params: Any = None,
+    rankdir: str = "TB",
+    precision: int | None = None,
+    chain: bool = False,
+) -> Path:
     """Write the picture of ``t``'s graph; the suffix picks the format: .svg, .png, .pdf or .dot.
+
+    ``rankdir``, ``precision`` and ``chain`` are as in :func:`~autograd.viz.draw`.
 
     .dot (the Graphviz text) needs only the graphviz Python package. The others need a
     renderer: Graphviz's ``dot`` program, or pygraphviz (``pip install pygraphviz``, which
@@ -34,7 +43,7 @@ def save(t: Tensor, path: str | Path, params: Any = None) -> Path:
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise ValueError(f"save: cannot tell the format from {path.name!r}; use one of {', '.join(FORMATS)}")
-    graph = draw(t, params)
+    graph = draw(t, params, rankdir=rankdir, precision=precision, chain=chain)
     if fmt == "dot":
         path.write_text(graph.source, encoding="utf-8")
         return path
@@ -59,7 +68,7 @@ def save(t: Tensor, path: str | Path, params: Any = None) -> Path:
             RuntimeWarning,
             stacklevel=2,
         )
-        picture = layout.svg(trace(t, params)).encode("utf-8")
+        picture = layout.svg(trace(t, params), precision, chain, rankdir=rankdir).encode("utf-8")
     path.write_bytes(picture)
     return path
 

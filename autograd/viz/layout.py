@@ -1,9 +1,10 @@
 """A plain layered SVG of a trace, for when Graphviz's ``dot`` is not installed.
 
 Not as tidy as ``dot``, but needs nothing: the page uses it as a fallback. Rows go
-top-down in forward order (tensor row, op row, tensor row, ...); each leaf sits just
-above the first op that uses it; a few sweeps down and up pull each node towards the
-average position of its neighbours, keeping a row's nodes apart. The SVG has the same
+top-down in forward order (tensor row, op row, tensor row, ...), or left to right with
+``rankdir="LR"``; each leaf sits just above the first op that uses it; a few sweeps down
+and up pull each node towards the average position of its neighbours, keeping a row's
+nodes apart. Literal numbers are drawn inside their op, as in the Graphviz picture. The SVG has the same
 structure as Graphviz's (``<g id="t3" class="node tensor ...">`` per node, ``<g
 class="edge input of-op2 ...">`` per edge, with a ``<title>`` naming its ends), so the
 page's script works with either.
@@ -26,7 +27,7 @@ from .dot import (
     tensor_classes,
     tensor_lines,
 )
-from .replay import Trace
+from .replay import InputEdge, Trace
 
 CHAR = 6.6  # width of one character of 11px monospace
 LINE = 14  # line height
@@ -37,7 +38,8 @@ LEGEND_HEIGHT = 15 * len(LEGEND) + 10
 
 
 class Box:
-    """A node's place: centre x, top y, width, height."""
+    """A node's place: centre x, top y, width, height; ``c`` is the centre across the rows
+    (x top-down, y left to right) while the layout runs."""
 
     def __init__(self, lines: list[str]) -> None:
         self.lines = lines
@@ -45,6 +47,8 @@ class Box:
         self.h = len(lines) * LINE + 2 * PAD - 2
         self.x = 0.0
         self.y = 0.0
+        self.c = 0.0
+        self.across = self.w  # its extent across the rows
 
 
 def _rows(tr: Trace, used_by: dict[str, list[str]]) -> list[list[str]]:
@@ -55,21 +59,46 @@ def _rows(tr: Trace, used_by: dict[str, list[str]]) -> list[list[str]]:
         row[op.id] = op_row
         row[op.output] = op_row + 1
     for tid, info in tr.tensors.items():  # leaves: just above the first op that uses them
+        if info.literal:
+            continue
         if info.producer is None and tid not in row:
             users = [row[op_id] for op_id in used_by.get(tid, [])]
             row[tid] = min(users) - 1 if users else 0
     rows: list[list[str]] = [[] for _ in range(max(row.values()) + 1)]
-    for node_id in [*tr.tensors, *(op.id for op in reversed(tr.ops))]:
+    for node_id in [*(t for t in tr.tensors if t in row), *(op.id for op in reversed(tr.ops))]:
         rows[row[node_id]].append(node_id)
     return rows
 
 
-def svg(tr: Trace) -> str:
-    """The trace as SVG text (ids, classes and step badges as in the Graphviz picture)."""
-    boxes: dict[str, Box] = {tid: Box([short(line) for line in tensor_lines(info)]) for tid, info in tr.tensors.items()}
+def svg(
+    tr: Trace,
+    precision: int | None = None,
+    chain: bool = False,
+    grad_lines: dict[str, str] | None = None,
+    rankdir: str = "TB",
+    legend: bool = True,
+) -> str:
+    """The trace as SVG text (ids, classes and step badges as in the Graphviz picture).
+
+    ``rankdir``: "TB" rows top-down, "LR" left to right (BT and RL are drawn as TB and LR).
+    ``legend``: the title and the key of the colours (the page shows its own)."""
+    grad_lines = grad_lines or {}
+    horizontal = rankdir in ("LR", "RL")
+    boxes: dict[str, Box] = {
+        tid: Box([short(line) for line in tensor_lines(info, precision, grad_lines.get(tid))])
+        for tid, info in tr.tensors.items()
+        if not info.literal
+    }
     for op in tr.ops:
-        boxes[op.id] = Box([short(f"{op.step}  {op.name}"), *([option_text(op)] if op.options else [])])
-    feeds: dict[str, list[str]] = {op.id: [e.source for e in op.inputs] for op in tr.ops}
+        options = option_text(op, tr=tr)
+        boxes[op.id] = Box([short(f"{op.step}  {op.name}"), *([options] if options else [])])
+    for box in boxes.values():
+        box.across = box.h if horizontal else box.w
+
+    def drawn(edge: InputEdge) -> bool:  # literals are drawn inside their op
+        return not tr.tensor(edge.source).literal
+
+    feeds: dict[str, list[str]] = {op.id: [e.source for e in op.inputs if drawn(e)] for op in tr.ops}
     feeds.update({op.output: [op.id] for op in tr.ops})
 
     used_by: dict[str, list[str]] = {}
@@ -79,12 +108,22 @@ def svg(tr: Trace) -> str:
     rows = _rows(tr, used_by)
     _place(rows, boxes, feeds, used_by)
 
-    y = 40.0 + LEGEND_HEIGHT  # the title and the legend come first
-    for ids in rows:
-        for node_id in ids:
-            boxes[node_id].y = y
-        y += max((boxes[i].h for i in ids), default=0) + GAP_Y
-    height = y
+    top = 40.0 + LEGEND_HEIGHT if legend else 10.0  # the title and the legend come first
+    if horizontal:
+        x = 10.0
+        for ids in rows:
+            widest = max((boxes[i].w for i in ids), default=0)
+            for node_id in ids:
+                box = boxes[node_id]
+                box.x, box.y = x + widest / 2, top + box.c - box.h / 2
+            x += widest + GAP_X * 2
+    else:
+        y = top
+        for ids in rows:
+            for node_id in ids:
+                boxes[node_id].x, boxes[node_id].y = boxes[node_id].c, y
+            y += max((boxes[i].h for i in ids), default=0) + GAP_Y
+    height = max([top] + [b.y + b.h + GAP_Y for b in boxes.values()])
     width = max([240.0] + [b.x + b.w / 2 + 10 for b in boxes.values()])
 
     parts = [
@@ -94,26 +133,33 @@ def svg(tr: Trace) -> str:
         'markerHeight="8" markerUnits="userSpaceOnUse" orient="auto">'
         '<path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>',
         '<g id="graph0" class="graph">',
-        f'<text x="10" y="20" font-weight="bold">{escape(short(tr.tensor(tr.output).name))}: '
-        f"{len(tr.ops)} ops, numbered in backward order</text>",
     ]
+    if legend:
+        parts.append(
+            f'<text x="10" y="20" font-weight="bold">{escape(short(tr.tensor(tr.output).name))}: '
+            f"{len(tr.ops)} ops, numbered in backward order</text>"
+        )
     count = 0
     for op in reversed(tr.ops):
         for edge in op.inputs:
+            if not drawn(edge):
+                continue
             count += 1
             colour = REDUCED_COLOUR if edge.reduced_from else ("#333" if edge.needs_grad else NO_GRAD_COLOUR)
             classes = f"input of-{op.id} from-{edge.source}" + (" reduced" if edge.reduced_from else "")
             classes += "" if edge.needs_grad else " nograd"
-            label = " ".join(edge_label(tr, op, edge))
+            label = " ".join(edge_label(tr, op, edge, chain, precision))
             ends = (edge.source, op.id)
-            parts.append(_edge(f"e{count}", classes, ends, boxes, colour, label, bool(edge.reduced_from)))
+            parts.append(_edge(f"e{count}", classes, ends, boxes, colour, label, bool(edge.reduced_from), horizontal))
         count += 1
-        parts.append(_edge(f"e{count}", f"output of-{op.id}", (op.id, op.output), boxes, "#333", "", False))
+        parts.append(_edge(f"e{count}", f"output of-{op.id}", (op.id, op.output), boxes, "#333", "", False, horizontal))
     for tid, info in tr.tensors.items():
-        parts.append(_node(tid, f"node {tensor_classes(info)}", boxes[tid], fill(info), border(info)))
+        if tid in boxes:
+            parts.append(_node(tid, f"node {tensor_classes(info)}", boxes[tid], fill(info), border(info)))
     for op in tr.ops:
         parts.append(_node(op.id, f"node op step-{op.step}", boxes[op.id], FILL["op"], "#8d6e00"))
-    parts.append(_legend())
+    if legend:
+        parts.append(_legend())
     parts.append("</g></svg>")
     return "\n".join(parts)
 
@@ -121,7 +167,8 @@ def svg(tr: Trace) -> str:
 def _place(
     rows: list[list[str]], boxes: dict[str, Box], feeds: dict[str, list[str]], used_by: dict[str, list[str]]
 ) -> None:
-    """Set each box's centre x: a few sweeps down and up, each node drawn towards its neighbours."""
+    """Set each box's centre across the rows: a few sweeps down and up, each node drawn
+    towards its neighbours."""
     for ids in rows:  # start: packed left to right
         _pack(ids, boxes, {i: 0.0 for i in ids})
     for sweep in range(6):
@@ -130,24 +177,24 @@ def _place(
             wanted = {}
             for i in ids:
                 near = (feeds if down else used_by).get(i) or (used_by if down else feeds).get(i, [])
-                wanted[i] = sum(boxes[n].x for n in near) / len(near) if near else boxes[i].x
+                wanted[i] = sum(boxes[n].c for n in near) / len(near) if near else boxes[i].c
             _pack(ids, boxes, wanted)
-    shift = 10 - min(b.x - b.w / 2 for b in boxes.values())
+    shift = 10 - min(b.c - b.across / 2 for b in boxes.values())
     for box in boxes.values():
-        box.x += shift
+        box.c += shift
 
 
 def _pack(ids: list[str], boxes: dict[str, Box], wanted: dict[str, float]) -> None:
-    """Put a row's boxes in order of their wanted x, no overlaps, as close to it as the row allows."""
+    """Put a row's boxes in order of their wanted place, no overlaps, as close to it as the row allows."""
     ids.sort(key=lambda i: wanted[i])
-    x = -1e18
+    c = -1e18
     for i in ids:
         box = boxes[i]
-        box.x = max(wanted[i], x + box.w / 2)
-        x = box.x + box.w / 2 + GAP_X
-    drift = sum(boxes[i].x - wanted[i] for i in ids) / max(len(ids), 1)
-    for i in ids:  # pushing right moved the row; move it back by the average
-        boxes[i].x -= drift
+        box.c = max(wanted[i], c + box.across / 2)
+        c = box.c + box.across / 2 + GAP_X
+    drift = sum(boxes[i].c - wanted[i] for i in ids) / max(len(ids), 1)
+    for i in ids:  # pushing on moved the row; move it back by the average
+        boxes[i].c -= drift
 
 
 def _node(node_id: str, classes: str, box: Box, colour: str, stroke: str) -> str:
@@ -169,20 +216,33 @@ def _node(node_id: str, classes: str, box: Box, colour: str, stroke: str) -> str
 
 
 def _edge(
-    edge_id: str, classes: str, ends: tuple[str, str], boxes: dict[str, Box], colour: str, label: str, dashed: bool
+    edge_id: str,
+    classes: str,
+    ends: tuple[str, str],
+    boxes: dict[str, Box],
+    colour: str,
+    label: str,
+    dashed: bool,
+    horizontal: bool = False,
 ) -> str:
     a, b = boxes[ends[0]], boxes[ends[1]]
-    x1, y1, x2, y2 = a.x, a.y + a.h, b.x, b.y
-    mid = (y1 + y2) / 2
     dash = ' stroke-dasharray="5,3"' if dashed else ""
+    if horizontal:
+        x1, y1, x2, y2 = a.x + a.w / 2, a.y + a.h / 2, b.x - b.w / 2, b.y + b.h / 2
+        mid = (x1 + x2) / 2
+        path = f"M{x1:.1f},{y1:.1f} C{mid:.1f},{y1:.1f} {mid:.1f},{y2:.1f} {x2:.1f},{y2:.1f}"
+        at = (mid + 2, (y1 + y2) / 2 - 3)
+    else:
+        x1, y1, x2, y2 = a.x, a.y + a.h, b.x, b.y
+        mid = (y1 + y2) / 2
+        path = f"M{x1:.1f},{y1:.1f} C{x1:.1f},{mid:.1f} {x2:.1f},{mid:.1f} {x2:.1f},{y2:.1f}"
+        at = ((x1 + x2) / 2 + 4, mid)
     out = [
         f'<g id="{edge_id}" class="edge {classes}"><title>{ends[0]}-&gt;{ends[1]}</title>',
-        f'<path d="M{x1:.1f},{y1:.1f} C{x1:.1f},{mid:.1f} {x2:.1f},{mid:.1f} {x2:.1f},{y2:.1f}" fill="none" '
-        f'stroke="{colour}"{dash} marker-end="url(#arrow)"/>',
+        f'<path d="{path}" fill="none" stroke="{colour}"{dash} marker-end="url(#arrow)"/>',
     ]
     if label:
-        x = (x1 + x2) / 2 + 4
-        out.append(f'<text x="{x:.1f}" y="{mid:.1f}" font-size="9" fill="{colour}">{escape(label)}</text>')
+        out.append(f'<text x="{at[0]:.1f}" y="{at[1]:.1f}" font-size="10" fill="{colour}">{escape(label)}</text>')
     out.append("</g>")
     return "".join(out)
 

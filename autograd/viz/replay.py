@@ -51,6 +51,7 @@ class Term:
     arg_name: str  # as which argument of that op the tensor was used ("a", "b")
     grad: np.ndarray  # after un-broadcasting: the tensor's own shape
     raw_shape: Shape  # what the op's backward returned, before the engine summed it down
+    position: int = 0  # the argument's position in the op's call
 
 
 @dataclass
@@ -68,11 +69,30 @@ class TensorInfo:
     is_output: bool = False  # the tensor the trace started from (the loss)
     producer: str | None = None  # id of the op that made it
     terms: list[Term] = field(default_factory=list)  # contributions, in the order backward sends them
+    literal: bool = False  # an unnamed 0-d constant used once (the 2 of ``x * 2``): drawn inside its op
 
     @property
     def final_step(self) -> int:
         """The backward step after which the gradient is complete (0: known from the start)."""
         return max((term.step for term in self.terms), default=0)
+
+    def arrived(self, step: int) -> list[Term]:
+        """The contributions backward has sent this tensor by the end of step ``step``."""
+        return [term for term in self.terms if term.step <= step]
+
+    def running_sum(self, step: int) -> np.ndarray | None:
+        """What this tensor's gradient adds up to after step ``step`` (None: nothing arrived yet).
+
+        The traced output's gradient is the seed, known from the start."""
+        if self.is_output:
+            return self.grad
+        arrived = self.arrived(step)
+        if not arrived:
+            return None
+        total = np.array(arrived[0].grad, copy=True)
+        for term in arrived[1:]:
+            total = total + term.grad
+        return total
 
 
 @dataclass
@@ -86,6 +106,9 @@ class InputEdge:
     needs_grad: bool
     reduced_from: Shape | None = None  # the engine summed a gradient of this shape down to the input's
     term: Term | None = None  # the gradient sent along this edge in backward
+    label: str | None = None  # what the arrow says: "1st", "2nd"; None for a commutative op or a lone input
+    local: np.ndarray | None = None  # elementwise ops: d(output)/d(this input), element by element
+    product: np.ndarray | None = None  # upstream * local: what backward returned, before any un-broadcast
 
 
 @dataclass
@@ -117,6 +140,10 @@ class Trace:
     def op(self, op_id: str) -> OpInfo:
         return self.ops[int(op_id.removeprefix("op")) - 1]
 
+    def literal_text(self, tensor_id: str) -> str:
+        """A folded literal as the number it is: 2, 0.5."""
+        return number(float(np.asarray(self.tensors[tensor_id].value)))
+
     def labels(self) -> dict[str, str]:
         """How text refers to each tensor: its name, plus its id where two share a name."""
         counts: dict[str, int] = {}
@@ -141,8 +168,7 @@ def parameter_names(params: Any) -> dict[Tensor, str]:
         pairs = params.items()
     else:
         raise TypeError(
-            f"params must be a module with named_parameters() or a mapping name -> Tensor, "
-            f"not {type(params).__name__}"
+            f"params must be a module with named_parameters() or a mapping name -> Tensor, not {type(params).__name__}"
         )
     names: dict[Tensor, str] = {}
     for name, tensor in pairs:
@@ -182,7 +208,50 @@ def trace(output: Tensor, params: Any = None) -> Trace:
         replay.tensors[root_id].name = _name(output, names, root_id)
         replay.ask_engine_for_grads(root_id)  # 2. every gradient at once, from the engine itself
         ops = [replay.backward_step(node, step) for step, node in enumerate(order, start=1)]  # 3.
+    _fold_literals(replay.tensors, ops)
+    for op in ops:
+        _label_arguments(op, replay.tensors)
     return Trace(root_id, replay.tensors, ops, replay.fresh[root_id].size != 1)
+
+
+LOCALS_LIMIT = 1_000_000  # outputs bigger than this get no elementwise local derivative
+COMMUTATIVE = {"Add", "Mul", "Maximum", "Minimum"}  # ops whose arguments can be swapped: no labels
+ORDINALS = ["1st", "2nd", "3rd"]
+
+
+def _fold_literals(tensors: dict[str, TensorInfo], ops: list[OpInfo]) -> None:
+    """Mark the literals: unnamed 0-d constants used by one op once (``x * 2``, ``10 / f``).
+    The pictures draw them inside their op (``* 2``) instead of as boxes of their own."""
+    uses: dict[str, int] = {}
+    for op in ops:
+        for edge in op.inputs:
+            uses[edge.source] = uses.get(edge.source, 0) + 1
+    for tid, info in tensors.items():
+        info.literal = (
+            info.kind == CONSTANT
+            and info.name == tid
+            and info.shape == ()
+            and uses.get(tid) == 1
+            and info.dtype.kind in "biuf"
+        )
+
+
+def _label_arguments(op: OpInfo, tensors: dict[str, TensorInfo]) -> None:
+    """ "1st", "2nd"... on the inputs of an op whose argument order matters; no label where it
+    does not (a commutative op, or an op with one tensor input besides literals)."""
+    drawn = [e for e in op.inputs if not tensors[e.source].literal]
+    if op.name in COMMUTATIVE or len(drawn) <= 1:
+        return
+    for i, edge in enumerate(op.inputs):
+        edge.label = ordinal(i + 1)
+
+
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, ..., 11th, 12th, 21st."""
+    if n <= 3:
+        return ORDINALS[n - 1]
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 class Replay:
@@ -278,8 +347,48 @@ class Replay:
                 by_source[source].remove(edge)
                 if raw_shape != g.shape:
                     edge.reduced_from = raw_shape
-                edge.term = Term(op.id, op.step, edge.arg_name, np.asarray(g), raw_shape)
+                edge.term = Term(op.id, op.step, edge.arg_name, np.asarray(g), raw_shape, edge.position)
                 self.tensors[edge.source].terms.append(edge.term)
+        self.record_locals(node, op)
+
+    def record_locals(self, node: Context, op: OpInfo) -> None:
+        """For an elementwise op, each input's local derivative d(output)/d(input), element by element.
+
+        The op's backward is linear in the gradient it gets. It is elementwise when what it
+        returns for an upstream gradient g equals g * (what it returns for ones), for the real
+        upstream and for a random one: then that second result is the local derivative, and
+        the chain rule is a product. Other ops (matmul, sums, reshapes) get none.
+        """
+        assert op.upstream is not None
+        out_shape = np.shape(op.upstream)
+        if np.size(op.upstream) > LOCALS_LIMIT:  # three more backward calls of a big op: not worth it
+            return
+        ones = np.ones(out_shape, dtype=np.asarray(op.upstream).dtype)
+        probe = np.random.default_rng(0).uniform(0.5, 1.5, size=out_shape).astype(ones.dtype)
+        try:
+            with no_grad(), np.errstate(all="ignore"):
+                local, real, random = (_raw_grads(node, g) for g in (ones, op.upstream, probe))
+        except Exception:  # noqa: BLE001 - an op whose backward refuses a second call: no local values
+            return
+        for edge in op.inputs:
+            parts = [r[edge.position] if edge.position < len(r) else None for r in (local, real, random)]
+            if edge.term is None or any(p is None for p in parts):
+                continue
+            d, got, probed = (np.asarray(p) for p in parts)
+            if not (d.shape == got.shape == probed.shape == out_shape):
+                continue
+            if _same(got, op.upstream * d) and _same(probed, probe * d):
+                edge.local, edge.product = d, got
+
+
+def _raw_grads(node: Context, grad: Any) -> tuple[Any, ...]:
+    """What the op's own backward returns for ``grad``, before the engine sums anything down."""
+    results = node.fn.backward(node, grad)
+    return results if type(results) is tuple else (results,)
+
+
+def _same(a: np.ndarray, b: Any) -> bool:
+    return bool(np.allclose(a, np.asarray(b), rtol=1e-9, atol=1e-300, equal_nan=True))
 
 
 def _leaf_info(tid: str, tensor: Tensor, names: dict[Tensor, str]) -> TensorInfo:
@@ -354,13 +463,27 @@ def _rule(fn: type[Function]) -> str:
 SMALL = 6  # arrays with at most this many elements are shown in full
 
 
-def number(value: float) -> str:
-    """A number in 4 significant digits: 0.1235, -3, 1.5e-07."""
-    return f"{value + 0.0:.4g}"  # + 0.0 turns -0.0 into 0.0
+SCALAR_DIGITS = 7  # a single number: 138.8338, as micrograd prints it
+ARRAY_DIGITS = 4  # the elements of a small array, and statistics
 
 
-def summarize(array: np.ndarray | None, small: int = SMALL) -> str:
-    """Short text for an array: every element if it is small, else min/max/mean/norm and NaN/Inf counts."""
+def number(value: float, digits: int = SCALAR_DIGITS) -> str:
+    """A number in ``digits`` significant digits (7 by default): 138.8338, -3, 1.5e-07."""
+    return f"{float(value) + 0.0:.{digits}g}"  # + 0.0 turns -0.0 into 0.0
+
+
+def digits_for(array: Any, precision: int | None = None) -> int:
+    """``precision`` if given, else 7 significant digits for a single number and 4 for arrays."""
+    if precision is not None:
+        return precision
+    return SCALAR_DIGITS if np.size(array) == 1 else ARRAY_DIGITS
+
+
+def summarize(array: np.ndarray | None, small: int = SMALL, precision: int | None = None) -> str:
+    """Short text for an array: every element if it is small, the value if all elements are
+    equal (``all 1``), else min/max/mean/norm and NaN/Inf counts.
+
+    ``precision``: significant digits (default 7 for one number, 4 for arrays)."""
     if array is None:
         return "none"
     a = np.asarray(array)
@@ -368,18 +491,25 @@ def summarize(array: np.ndarray | None, small: int = SMALL) -> str:
         return "empty"
     if a.dtype.kind not in "biuf":
         return f"<{a.dtype}>"
+    digits = digits_for(a, precision)
+
+    def fmt(v: float) -> str:
+        return number(v, digits)
+
     if a.size <= small:
-        text = np.array2string(a, separator=", ", max_line_width=10_000, formatter={"float_kind": number})  # type: ignore[arg-type]
+        text = np.array2string(a, separator=", ", max_line_width=10_000, formatter={"float_kind": fmt, "int": fmt})  # type: ignore[arg-type]
         return text.replace("\n", "")
     f = a.astype(np.float64)
     finite = f[np.isfinite(f)]
+    if finite.size == f.size and finite.min() == finite.max():
+        return f"all {fmt(finite.flat[0])}"
     parts = []
     if finite.size:
         parts += [
-            f"min {number(finite.min())}",
-            f"max {number(finite.max())}",
-            f"mean {number(finite.mean())}",
-            f"norm {number(float(np.linalg.norm(finite)))}",
+            f"min {fmt(finite.min())}",
+            f"max {fmt(finite.max())}",
+            f"mean {fmt(finite.mean())}",
+            f"norm {fmt(float(np.linalg.norm(finite)))}",
         ]
     nans, infs = int(np.isnan(f).sum()), int(np.isinf(f).sum())
     if nans:
@@ -406,11 +536,47 @@ def has_nonfinite(array: np.ndarray | None) -> bool:
     return array is not None and np.asarray(array).dtype.kind == "f" and not bool(np.isfinite(array).all())
 
 
-def full_text(array: np.ndarray | None, limit: int = 10_000) -> str:
-    """Every element (up to ``limit`` elements; numpy elides the middle of bigger arrays)."""
+FULL = 100  # the page lists arrays up to this many elements in full; bigger ones get a heatmap
+
+
+def full_text(array: np.ndarray | None, precision: int | None = None, limit: int = FULL) -> str:
+    """Every element, in ``precision`` significant digits (default 7 for a single number, 6 for
+    arrays); numpy elides the middle of arrays over ``limit`` elements."""
     if array is None:
         return "none"
-    return np.array2string(np.asarray(array), separator=", ", threshold=limit, precision=8, max_line_width=100)
+    a = np.asarray(array)
+    if a.dtype.kind not in "biuf":
+        return f"<{a.dtype}>"
+    digits = precision if precision is not None else (SCALAR_DIGITS if a.size == 1 else 6)
+
+    def fmt(v: float) -> str:
+        return number(v, digits)
+
+    return np.array2string(a, separator=", ", threshold=limit, formatter={"float_kind": fmt}, max_line_width=100)  # type: ignore[arg-type]
+
+
+def heatmap(array: np.ndarray | None, rows: int = 32, cols: int = 50) -> dict[str, Any] | None:
+    """A big array as a small picture: block means of it seen as 2-D (its last axis across),
+    at most ``rows`` x ``cols`` cells, each -100..100 of the largest magnitude (None: NaN or Inf)."""
+    if array is None:
+        return None
+    a = np.asarray(array, dtype=np.float64)
+    a = a.reshape(1, -1) if a.ndim < 2 else a.reshape(-1, a.shape[-1])
+    r_groups = np.array_split(np.arange(a.shape[0]), min(rows, a.shape[0]))
+    c_groups = np.array_split(np.arange(a.shape[1]), min(cols, a.shape[1]))
+    finite = a[np.isfinite(a)]
+    scale = float(np.abs(finite).max()) if finite.size else 0.0
+    cells: list[int | None] = []
+    with np.errstate(all="ignore"):
+        for r in r_groups:
+            for c in c_groups:
+                block = a[np.ix_(r, c)]
+                if not np.isfinite(block).all():
+                    cells.append(None)
+                    continue
+                mean = float(block.mean())
+                cells.append(int(round(100 * mean / scale)) if scale else 0)
+    return {"rows": len(r_groups), "cols": len(c_groups), "cells": cells, "scale": number(scale, 4)}
 
 
 def shape_text(shape: Shape) -> str:
