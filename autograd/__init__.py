@@ -1,29 +1,89 @@
 """autograd: a Tensor on numpy that records its ops and backpropagates through them."""
 
+from . import random as random  # autograd.random: the library-wide generator (default_generator, manual_seed)
 from .compile import compile
+
+# The function ``tensor`` takes the attribute name ``autograd.tensor``; the module stays importable
+# with ``from autograd.tensor import ...``.
+from .creation import (
+    arange,
+    empty,
+    eye,
+    full,
+    full_like,
+    linspace,
+    manual_seed,
+    multinomial,
+    normal,
+    ones,
+    ones_like,
+    rand,
+    randint,
+    randn,
+    tensor,
+    zeros,
+    zeros_like,
+)
 from .engine import grad
 from .function import Context, Function, once_differentiable
 from .gradcheck import gradcheck
 from .mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .ops import concatenate, maximum, minimum, stack, where
+from .ops import (
+    argmax, argmin, chunk, concatenate, cumprod, cumsum, einsum, gather, maximum, minimum, one_hot, pad, prod,
+    scatter_add, split, stack, std, take_along_axis, tril, triu, var, where,
+)  # fmt: skip
 from .tensor import Tensor
 
 __all__ = [
     "Context",
     "Function",
     "Tensor",
+    "arange",
+    "argmax",
+    "argmin",
+    "chunk",
     "compile",
     "concatenate",
+    "cumprod",
+    "cumsum",
     "detect_anomaly",
+    "einsum",
+    "empty",
     "enable_grad",
+    "eye",
+    "full",
+    "full_like",
+    "gather",
     "grad",
     "gradcheck",
     "is_grad_enabled",
+    "linspace",
+    "manual_seed",
     "maximum",
     "minimum",
+    "multinomial",
     "no_grad",
+    "normal",
     "once_differentiable",
+    "one_hot",
+    "ones",
+    "ones_like",
+    "pad",
+    "prod",
+    "rand",
+    "randint",
+    "randn",
+    "scatter_add",
     "set_grad_enabled",
+    "split",
     "stack",
+    "std",
+    "take_along_axis",
+    "tensor",
+    "tril",
+    "triu",
+    "var",
     "where",
+    "zeros",
+    "zeros_like",
 ]

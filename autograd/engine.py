@@ -18,6 +18,7 @@ so the backward pass is itself recorded and can be differentiated again.
 
 from __future__ import annotations
 
+import threading
 import weakref
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -266,21 +267,56 @@ def backward(
 ) -> None:
     """Add d(roots)/d(leaf) * seeds to every leaf's ``.grad`` (and to retained grads)."""
     leaf_grads, captured, visited = _run(roots, seeds, create_graph)
-    # Every node succeeded: only now write the gradients and free the graph.
-    updates = []
-    owned: set[int] = set()  # ids of the arrays handed out below (all alive meanwhile)
-    for tensor, g in leaf_grads.items():
-        if type(tensor) is not Context:
-            updates.append((tensor, _new_grad(tensor, g, owned, create_graph)))
-    for node, g in captured.items():
-        owner = node.retained() if node.retained is not None else None
-        if owner is not None:
-            updates.append((owner, _new_grad(owner, g, owned, create_graph)))
-    if not retain_graph:
-        for node in visited:
+    # Every node succeeded: only now write the gradients and free the graph. Under a lock, so
+    # that threads running backward through shared leaves add up their gradients.
+    with _commit_lock:
+        updates = []
+        owned: set[int] = set()  # ids of the arrays handed out below (all alive meanwhile)
+        for tensor, g in leaf_grads.items():
+            if type(tensor) is not Context:
+                updates.append((tensor, _new_grad(tensor, g, owned, create_graph)))
+        for node, g in captured.items():
+            owner = node.retained() if node.retained is not None else None
+            if owner is not None:
+                updates.append((owner, _new_grad(owner, g, owned, create_graph)))
+        _commit(updates, visited if not retain_graph else ())
+
+
+_commit_lock = threading.Lock()
+
+
+def _commit(updates: list[tuple[Tensor, Tensor]], release: Any) -> None:
+    """Write every new ``.grad``, then free the ``release`` nodes: all or nothing, also when a
+    KeyboardInterrupt (Ctrl-C) arrives in the middle. Interrupted while writing, the old
+    gradients are put back and the graph stays whole; once every gradient is written, the
+    graph is freed to the end before the interrupt goes on."""
+    old = [tensor._grad for tensor, _ in updates]
+    written = False
+    try:
+        for tensor, g in updates:
+            tensor._grad = g
+        written = True
+        for node in release:
             node.release()
-    for tensor, g in updates:
-        tensor.grad = g
+    except BaseException:
+        if written:
+            for node in release:
+                node.release()
+        else:
+            for (tensor, _), g in zip(updates, old):
+                tensor._grad = g
+        raise
+
+
+def _release_all(nodes: Any) -> None:
+    """Free every node, finishing the job if interrupted on the way (``grad()``'s last step)."""
+    try:
+        for node in nodes:
+            node.release()
+    except BaseException:
+        for node in nodes:
+            node.release()
+        raise
 
 
 def _new_grad(tensor: Tensor, g: Any, owned: set[int], create_graph: bool) -> Tensor:
@@ -341,8 +377,7 @@ def grad(
     leaf_grads, captured, visited = _run(outputs, seeds, create_graph, capture=nodes, leaves=leaves)
     retain = create_graph if retain_graph is None else retain_graph
     if not retain:
-        for node in visited:
-            node.release()
+        _release_all(visited)
     results: list[Tensor | None] = []
     for i, t in enumerate(inputs):
         g = captured.get(t.grad_fn) if t.grad_fn is not None else leaf_grads.get(t)

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import operator
 import os
+import re
 import threading
 import traceback
 import weakref
@@ -161,12 +162,12 @@ class Context:
     def output(self) -> Any:
         """The op's output, for ops with ``save_output = True`` (checked like saved tensors):
         its array in a plain backward, a Tensor on this node under create_graph."""
-        if self.released:
-            raise RuntimeError(self.released_message())
         try:
-            out = self._output
+            out = self._output  # read once: another thread's backward may free it meanwhile
         except AttributeError:
             raise RuntimeError(f"{self.name}: ctx.output needs save_output = True on the Function") from None
+        if out is None:
+            raise RuntimeError(self.released_message())
         if _clock != self._clock and _changed_since(out, self._clock):
             raise RuntimeError(self._modified_message("its output", out, self.output_name))
         if not mode.enabled:
@@ -296,7 +297,7 @@ class Function:
             data = np.asarray(data)  # (a 0-d result stays a numpy scalar: 10x quicker arithmetic)
         out = _new_tensor(tensor)
         out.data = data
-        out.grad = out._name = None
+        out._grad = out._name = None
         if record:
             ctx.fn = cls
             ctx.inputs = inputs
@@ -363,11 +364,18 @@ def check_finite(data: Any, ctx: Context, phase: str) -> None:
         )
 
 
+# How errors name an op: its class name in snake case (LogSoftmax -> log_softmax), except these
+_ERROR_NAMES = {"GetItem": "getitem", "SetItem": "setitem", "MatMul": "matmul", "LogSumExp": "logsumexp"}
+
+
 def _op_error(cls: type, args: tuple[Any, ...], err: Exception) -> Exception:
     """Re-raise a numpy error from ``cls.forward`` with the op's name and its input shapes."""
     shapes = ", ".join(str(a.shape) for a in args if isinstance(a, _tensor_class))
     kind = IndexError if isinstance(err, IndexError) and not isinstance(err, ValueError) else ValueError
-    return kind(f"{cls.__name__.lower()}: {err} (input shapes: {shapes})")
+    if cls._trusted and re.match(r"[a-z_0-9]+: ", str(err)):
+        return kind(str(err))  # the op's own message, which names it already
+    name = _ERROR_NAMES.get(cls.__name__) or re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", cls.__name__).lower()
+    return kind(f"{name}: {err} (input shapes: {shapes})")
 
 
 # Function.apply wraps every result in a Tensor, and Tensor's operators call the ops built

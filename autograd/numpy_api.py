@@ -40,6 +40,14 @@ DIFFERENTIABLE_UFUNCS: dict[np.ufunc, Callable[..., Any]] = {
     np.log: ops.Log.apply,
     np.sqrt: ops.Sqrt.apply,
     np.tanh: ops.Tanh.apply,
+    np.sin: ops.Sin.apply,
+    np.cos: ops.Cos.apply,
+    np.tan: ops.Tan.apply,
+    np.log1p: ops.Log1p.apply,
+    np.expm1: ops.Expm1.apply,
+    np.log2: ops.Log2.apply,
+    np.log10: ops.Log10.apply,
+    np.exp2: ops.Exp2.apply,
     np.absolute: ops.Abs.apply,
     np.maximum: ops.Maximum.apply,
     np.minimum: ops.Minimum.apply,
@@ -120,6 +128,59 @@ def _reduction(method: str) -> Callable[..., Any]:
     return reduce
 
 
+def _spread_reduction(method: str) -> Callable[..., Any]:
+    """np.var, np.std: numpy 2's ``correction=`` is its alias of ``ddof=`` (same default, 0)."""
+
+    def reduce(
+        a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: float = 0, keepdims: bool = False,
+        *, where: Any = True, mean: Any = None, correction: Any = None,
+    ) -> Any:  # fmt: skip
+        _no_dtype_out(method, dtype, out, where=where)
+        if mean is not None:
+            raise TypeError(f"np.{method}: mean= is not supported on Tensors")
+        if correction is not None:
+            if ddof != 0:
+                raise ValueError(f"np.{method}: ddof= and correction= are the same argument; give one")
+            ddof = correction
+        return getattr(as_tensor(a, op=method), method)(axis=axis, ddof=ddof, keepdims=keepdims)
+
+    return reduce
+
+
+def _running(method: str) -> Callable[..., Any]:
+    """np.cumsum, np.cumprod (axis=None: the array flattened)."""
+
+    def run(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Any:
+        _no_dtype_out(method, dtype, out)
+        return getattr(as_tensor(a, op=method), method)(axis=axis)
+
+    return run
+
+
+def _index_of(method: str) -> Callable[..., Any]:
+    """np.argmax, np.argmin: int64 Tensors with no graph."""
+
+    def find(a: Any, axis: Any = None, out: Any = None, *, keepdims: bool = False) -> Any:
+        _no_dtype_out(method, out=out)
+        return getattr(as_tensor(a, op=method), method)(axis=axis, keepdims=keepdims)
+
+    return find
+
+
+def _truth(method: str) -> Callable[..., Any]:
+    """np.any, np.all: bool Tensors with no graph."""
+
+    def test(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False, *, where: Any = True) -> Any:
+        _no_dtype_out(method, out=out, where=where)
+        return getattr(as_tensor(a, op=method), method)(axis=axis, keepdims=keepdims)
+
+    return test
+
+
+def _norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
+    return ops.norm(x, ord, axis, keepdims)
+
+
 def _reshape(a: Any, shape: Any = None, order: str = "C", **kw: Any) -> Any:
     shape = kw.pop("newshape", shape)
     if order != "C" or kw:
@@ -141,14 +202,59 @@ def _broadcast_to(a: Any, shape: Any, subok: bool = False) -> Any:
 
 
 def _squeeze(a: Any, axis: Any = None) -> Any:
-    t = as_tensor(a, op="squeeze")
-    new = np.squeeze(np.empty(t.shape, dtype=bool), axis=axis).shape  # numpy's own rules and errors
-    return t.reshape(new)
+    return ops.squeeze(a, axis)
 
 
 def _expand_dims(a: Any, axis: Any) -> Any:
-    t = as_tensor(a, op="expand_dims")
-    return t.reshape(np.expand_dims(np.empty(t.shape, dtype=bool), axis).shape)
+    return ops.expand_dims(a, axis)
+
+
+def _ravel(a: Any, order: str = "C") -> Any:
+    if order != "C":
+        raise TypeError("np.ravel: only order='C' is supported on Tensors")
+    return ops.flatten(a)
+
+
+def _pad(array: Any, pad_width: Any, mode: str = "constant", **kw: Any) -> Any:
+    value = kw.pop("constant_values", 0)
+    if kw.pop("reflect_type", "even") != "even" or kw:
+        raise TypeError(
+            "np.pad: on Tensors only mode ('constant', 'reflect', 'edge') and one constant_values number are supported"
+        )
+    return ops.pad(array, pad_width, mode, value)
+
+
+# the shape ops whose numpy signature is the op's own (autograd/ops/shape.py)
+def _flip(m: Any, axis: Any = None) -> Any:
+    return ops.flip(m, axis)
+
+
+def _roll(a: Any, shift: Any, axis: Any = None) -> Any:
+    return ops.roll(a, shift, axis)
+
+
+def _repeat(a: Any, repeats: Any, axis: Any = None) -> Any:
+    return ops.repeat(a, repeats, axis=axis)
+
+
+def _tile(A: Any, reps: Any) -> Any:
+    return ops.tile(A, reps)
+
+
+def _split(ary: Any, indices_or_sections: Any, axis: int = 0) -> Any:
+    return ops.split(ary, indices_or_sections, axis)
+
+
+def _tril(m: Any, k: int = 0) -> Any:
+    return ops.tril(m, k)
+
+
+def _triu(m: Any, k: int = 0) -> Any:
+    return ops.triu(m, k)
+
+
+def _diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
+    return ops.diagonal(a, offset, axis1, axis2)
 
 
 def _where(condition: Any, x: Any = None, y: Any = None) -> Any:
@@ -220,17 +326,54 @@ def _values(x: Any) -> Any:
     return x
 
 
+def _einsum(*operands: Any, out: Any = None, dtype: Any = None, optimize: Any = False, **kw: Any) -> Any:
+    if out is not None or dtype is not None or kw:
+        raise TypeError("np.einsum: only the subscripts string, the operands and optimize= are supported on Tensors")
+    if not operands or not isinstance(operands[0], str):
+        raise TypeError("np.einsum on Tensors takes the subscripts string first: np.einsum('ij,jk->ik', a, b)")
+    return ops.einsum(operands[0], *operands[1:], optimize=optimize)
+
+
+def _take_along_axis(arr: Any, indices: Any, axis: Any = -1) -> Any:
+    return ops.take_along_axis(arr, indices, axis)
+
+
+def _round(a: Any, decimals: int = 0, out: Any = None) -> Any:
+    _no_dtype_out("round", out=out)
+    return ops.round(a, decimals)  # no gradient, as np.floor
+
+
 FUNCTIONS: dict[Any, Callable[..., Any]] = {
     np.sum: _reduction("sum"),
     np.mean: _reduction("mean"),
     np.max: _reduction("max"),
     np.min: _reduction("min"),
+    np.prod: _reduction("prod"),
+    np.var: _spread_reduction("var"),
+    np.std: _spread_reduction("std"),
+    np.cumsum: _running("cumsum"),
+    np.cumprod: _running("cumprod"),
+    np.argmax: _index_of("argmax"),
+    np.argmin: _index_of("argmin"),
+    np.any: _truth("any"),
+    np.all: _truth("all"),
+    np.linalg.norm: _norm,
     np.reshape: _reshape,
     np.transpose: _transpose,
     np.swapaxes: _swapaxes,
     np.broadcast_to: _broadcast_to,
     np.squeeze: _squeeze,
     np.expand_dims: _expand_dims,
+    np.ravel: _ravel,
+    np.flip: _flip,
+    np.roll: _roll,
+    np.repeat: _repeat,
+    np.tile: _tile,
+    np.split: _split,
+    np.pad: _pad,
+    np.tril: _tril,
+    np.triu: _triu,
+    np.diagonal: _diagonal,
     np.where: _where,
     np.clip: _clip,
     np.concatenate: _concatenate,
@@ -239,12 +382,15 @@ FUNCTIONS: dict[Any, Callable[..., Any]] = {
     np.ones_like: _like(np.ones_like),
     np.empty_like: _like(np.empty_like),
     np.full_like: _like(np.full_like),
+    np.round: _round,
+    np.einsum: _einsum,
+    np.take_along_axis: _take_along_axis,
 }
 # Functions of shapes and dtypes, and functions that only look at values: no graph to keep.
 for _f in (np.shape, np.ndim, np.size, np.result_type, np.iscomplexobj, np.isrealobj):
     FUNCTIONS[_f] = _on_shapes(_f)
-for _f in (np.allclose, np.isclose, np.array_equal, np.array_equiv, np.argmax, np.argmin,
-           np.nonzero, np.count_nonzero, np.any, np.all, np.array_str, np.array_repr):  # fmt: skip
+for _f in (np.allclose, np.isclose, np.array_equal, np.array_equiv, np.nonzero, np.count_nonzero,
+           np.array_str, np.array_repr):  # fmt: skip
     FUNCTIONS[_f] = _on_values(_f)
 
 

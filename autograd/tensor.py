@@ -25,8 +25,14 @@ def _shape_arg(shape: tuple[Any, ...]) -> Shape:
     return tuple(shape)
 
 
-def _axis_arg(axis: Any) -> int | tuple[int, ...] | None:
-    return tuple(axis) if isinstance(axis, list) else axis
+def _axis_arg(axis: Any, ndim: int) -> int | tuple[int, ...] | None:
+    """A reduction's axis: a list as a tuple; on a 0-d tensor axis 0 or -1 (PyTorch accepts
+    them there, as numpy's sum does) means its one element: reduce over nothing more."""
+    if isinstance(axis, list):
+        axis = tuple(axis)
+    if ndim == 0 and axis in (0, -1, (0,), (-1,)):
+        return None
+    return axis
 
 
 class Tensor:
@@ -40,11 +46,11 @@ class Tensor:
     (Tensor(2.), Tensor(8.))
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_name", "__weakref__")
+    __slots__ = ("data", "_grad", "requires_grad", "grad_fn", "_name", "__weakref__")
     __hash__ = object.__hash__  # == is elementwise, as in numpy; identity for dicts and sets
 
     data: np.ndarray
-    grad: Tensor | None
+    _grad: Tensor | None
     requires_grad: bool
     grad_fn: Context | None
 
@@ -62,7 +68,7 @@ class Tensor:
             raise TypeError(_not_numbers("Tensor", data, array.dtype))
         self.data = array
         self._name = name
-        self.grad = None
+        self._grad = None
         self.grad_fn = None
         self.requires_grad = False
         if requires_grad:
@@ -73,9 +79,20 @@ class Tensor:
         """Wrap an array without copying or checking (what ops use)."""
         t = _new(Tensor)
         t.data = data
-        t.grad = t.grad_fn = t._name = None
+        t._grad = t.grad_fn = t._name = None
         t.requires_grad = False
         return t
+
+    @property
+    def grad(self) -> Tensor | None:
+        """d(output)/d(this tensor), filled by ``backward()`` (and added to by every later one)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            _check_grad(self, value)
+        self._grad = value
 
     @property
     def name(self) -> str | None:
@@ -172,6 +189,16 @@ class Tensor:
 
     def __float__(self) -> float:
         return float(self.item())
+
+    def __index__(self) -> int:
+        """An integer tensor of one element as a Python int: ``names[t.argmax()]`` works."""
+        if self.dtype.kind not in "iub" or self.size != 1:
+            raise TypeError(
+                f"only a one-element integer tensor can be used as an index, not a {self.dtype} tensor of "
+                f"shape {self.shape}"
+            )
+        _reading("__index__")
+        return int(self.data.reshape(()))
 
     def __int__(self) -> int:
         return int(self.item())
@@ -314,13 +341,22 @@ class Tensor:
         return self
 
     def copy_(self, src: Any) -> Tensor:
-        """Copy ``src``'s values into this tensor, in place (counts as a change)."""
+        """Copy ``src``'s values into this tensor, in place (counts as a change).
+
+        The source is converted to this tensor's dtype first, so a source that cannot be
+        converted raises before anything is written.
+        """
         value = np.asarray(src.data if isinstance(src, Tensor) else src)
         if value.shape != self.shape:
             raise ValueError(f"copy_: source shape {value.shape} differs from the tensor's {self.shape}")
+        if value.dtype.kind not in "biuf":
+            raise TypeError(f"copy_: {_not_numbers('copy_', value, value.dtype)}")
         self._check_in_place("copy_")
-        np.copyto(self.data, value, casting="unsafe")
-        bump_version(self.data)
+        converted = value.astype(self.dtype, casting="unsafe")  # may raise: nothing written yet
+        try:
+            np.copyto(self.data, converted)
+        finally:
+            bump_version(self.data)  # even a write cut short counts as a change
         return self
 
     def retain_grad(self) -> Tensor:
@@ -443,6 +479,9 @@ class Tensor:
 
     def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
         """Limit values to [min, max]; the gradient passes where min <= x <= max."""
+        for bound in (min, max):
+            if bound is not None and not isinstance(bound, (int, float, np.integer, np.floating)):
+                raise TypeError(f"clip: bounds must be numbers or None, got {type(bound).__name__} {bound!r}")
         return ops.Clip.apply(self, min, max)
 
     def maximum(self, other: Any) -> Tensor:
@@ -457,27 +496,157 @@ class Tensor:
     def log_softmax(self, axis: int = -1) -> Tensor:
         return ops.LogSoftmax.apply(self, axis)
 
+    def sin(self) -> Tensor:
+        return ops.Sin.apply(self)
+
+    def cos(self) -> Tensor:
+        return ops.Cos.apply(self)
+
+    def tan(self) -> Tensor:
+        return ops.Tan.apply(self)
+
+    def log1p(self) -> Tensor:
+        return ops.Log1p.apply(self)
+
+    def expm1(self) -> Tensor:
+        return ops.Expm1.apply(self)
+
+    def log2(self) -> Tensor:
+        return ops.Log2.apply(self)
+
+    def log10(self) -> Tensor:
+        return ops.Log10.apply(self)
+
+    def exp2(self) -> Tensor:
+        return ops.Exp2.apply(self)
+
+    def square(self) -> Tensor:
+        return ops.PowScalar.apply(self, 2)
+
+    def rsqrt(self) -> Tensor:
+        return ops.Rsqrt.apply(self)
+
+    def erf(self) -> Tensor:
+        return ops.Erf.apply(self)
+
+    # zero gradient (as PyTorch): these results record no graph
+    def sign(self) -> Tensor:
+        return ops.sign(self)
+
+    def floor(self) -> Tensor:
+        return ops.floor(self)
+
+    def ceil(self) -> Tensor:
+        return ops.ceil(self)
+
+    def round(self, decimals: int = 0) -> Tensor:
+        return ops.round(self, decimals)
+
+    def isnan(self) -> Tensor:
+        return ops.isnan(self)
+
+    def isinf(self) -> Tensor:
+        return ops.isinf(self)
+
+    def isfinite(self) -> Tensor:
+        return ops.isfinite(self)
+
+    # activations (PyTorch's definitions and argument names; see autograd/ops/activations.py)
+    def gelu(self, approximate: str = "none") -> Tensor:
+        return ops.gelu(self, approximate)
+
+    def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
+        return ops.leaky_relu(self, negative_slope)
+
+    def elu(self, alpha: float = 1.0) -> Tensor:
+        return ops.elu(self, alpha)
+
+    def silu(self) -> Tensor:
+        return ops.Silu.apply(self)
+
+    def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+        return ops.softplus(self, beta, threshold)
+
+    def logsigmoid(self) -> Tensor:
+        return ops.LogSigmoid.apply(self)
+
+    def hardtanh(self, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+        return ops.hardtanh(self, min_val, max_val)
+
+    def hardsigmoid(self) -> Tensor:
+        return ops.Hardsigmoid.apply(self)
+
+    def softsign(self) -> Tensor:
+        return ops.Softsign.apply(self)
+
+    def mish(self) -> Tensor:
+        return ops.Mish.apply(self)
+
     # ------------------------------------------------------------------ reductions
 
     def sum(self, axis: int | Sequence[int] | None = None, keepdims: bool = False, **torch_spelling: Any) -> Tensor:
         if torch_spelling:
             refuse_torch_keywords("sum", torch_spelling)
-        return ops.Sum.apply(self, _axis_arg(axis), keepdims)
+        return ops.Sum.apply(self, _axis_arg(axis, self.ndim), keepdims)
 
     def mean(self, axis: int | Sequence[int] | None = None, keepdims: bool = False, **torch_spelling: Any) -> Tensor:
         if torch_spelling:
             refuse_torch_keywords("mean", torch_spelling)
-        return ops.Mean.apply(self, _axis_arg(axis), keepdims)
+        return ops.Mean.apply(self, _axis_arg(axis, self.ndim), keepdims)
 
     def max(self, axis: int | Sequence[int] | None = None, keepdims: bool = False, **torch_spelling: Any) -> Tensor:
         if torch_spelling:
             refuse_torch_keywords("max", torch_spelling)
-        return ops.Max.apply(self, _axis_arg(axis), keepdims)
+        return ops.Max.apply(self, _axis_arg(axis, self.ndim), keepdims)
 
     def min(self, axis: int | Sequence[int] | None = None, keepdims: bool = False, **torch_spelling: Any) -> Tensor:
         if torch_spelling:
             refuse_torch_keywords("min", torch_spelling)
-        return ops.Min.apply(self, _axis_arg(axis), keepdims)
+        return ops.Min.apply(self, _axis_arg(axis, self.ndim), keepdims)
+
+    def var(
+        self, axis: int | Sequence[int] | None = None, ddof: float = 0, keepdims: bool = False, **torch_spelling: Any
+    ) -> Tensor:
+        """Variance, dividing by n - ddof (numpy's default ddof=0; PyTorch's var(): ddof=1)."""
+        return ops.var(self, _axis_arg(axis, self.ndim), ddof, keepdims, **torch_spelling)
+
+    def std(
+        self, axis: int | Sequence[int] | None = None, ddof: float = 0, keepdims: bool = False, **torch_spelling: Any
+    ) -> Tensor:
+        """Standard deviation, sqrt of var (numpy's default ddof=0; PyTorch's std(): ddof=1)."""
+        return ops.std(self, _axis_arg(axis, self.ndim), ddof, keepdims, **torch_spelling)
+
+    def prod(self, axis: int | Sequence[int] | None = None, keepdims: bool = False, **torch_spelling: Any) -> Tensor:
+        return ops.prod(self, _axis_arg(axis, self.ndim), keepdims, **torch_spelling)
+
+    def logsumexp(
+        self, axis: int | Sequence[int] | None = None, keepdims: bool = False, **torch_spelling: Any
+    ) -> Tensor:
+        return ops.logsumexp(self, _axis_arg(axis, self.ndim), keepdims, **torch_spelling)
+
+    def cumsum(self, axis: int | None = None, **torch_spelling: Any) -> Tensor:
+        return ops.cumsum(self, axis, **torch_spelling)
+
+    def cumprod(self, axis: int | None = None, **torch_spelling: Any) -> Tensor:
+        return ops.cumprod(self, axis, **torch_spelling)
+
+    def argmax(self, axis: int | None = None, keepdims: bool = False, **torch_spelling: Any) -> Tensor:
+        return ops.argmax(self, _axis_arg(axis, self.ndim), keepdims, **torch_spelling)
+
+    def argmin(self, axis: int | None = None, keepdims: bool = False, **torch_spelling: Any) -> Tensor:
+        return ops.argmin(self, _axis_arg(axis, self.ndim), keepdims, **torch_spelling)
+
+    def any(self, axis: int | Sequence[int] | None = None, keepdims: bool = False, **torch_spelling: Any) -> Tensor:
+        return ops.any(self, _axis_arg(axis, self.ndim), keepdims, **torch_spelling)
+
+    def all(self, axis: int | Sequence[int] | None = None, keepdims: bool = False, **torch_spelling: Any) -> Tensor:
+        return ops.all(self, _axis_arg(axis, self.ndim), keepdims, **torch_spelling)
+
+    def norm(
+        self, ord: Any = None, axis: int | Sequence[int] | None = None, keepdims: bool = False, **torch_spelling: Any
+    ) -> Tensor:
+        """As np.linalg.norm(self, ord, axis, keepdims) (``ord``, not PyTorch's ``p``)."""
+        return ops.norm(self, ord, _axis_arg(axis, self.ndim), keepdims, **torch_spelling)
 
     # ------------------------------------------------------------------ shape and indexing
 
@@ -511,6 +680,9 @@ class Tensor:
 
     def swapaxes(self, axis1: int, axis2: int) -> Tensor:
         order = list(range(self.ndim))
+        for axis in (axis1, axis2):
+            if not isinstance(axis, (int, np.integer)) or not -self.ndim <= axis < max(self.ndim, 1):
+                raise ValueError(f"swapaxes: axis {axis!r} is out of range for a tensor of shape {self.shape}")
         order[axis1], order[axis2] = order[axis2], order[axis1]
         return ops.Transpose.apply(self, tuple(order))
 
@@ -519,6 +691,97 @@ class Tensor:
 
     def __getitem__(self, index: Any) -> Tensor:
         return ops.GetItem.apply(self, index)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        """``t[index] = value``: in grad mode, when t or value requires grad, a recorded SetItem op
+        (t then holds its result); otherwise in place, as numpy. See ``ops.setitem``."""
+        ops.setitem(self, index, value)
+
+    def gather(self, axis: int | None = None, index: Any = None, **torch_spelling: Any) -> Tensor:
+        """PyTorch's gather: y[i][j] = x[i][index[i][j]] for axis 1 (see ``autograd.gather``)."""
+        return ops.gather(self, axis, index, **torch_spelling)
+
+    def scatter_add(self, axis: int | None = None, index: Any = None, src: Any = None, **torch_spelling: Any) -> Tensor:
+        """PyTorch's scatter_add, out of place: y = x; y[i][index[i][j]] += src[i][j] for axis 1."""
+        return ops.scatter_add(self, axis, index, src, **torch_spelling)
+
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        """``value`` where the bool ``mask`` (broadcast to self's shape) is True; gradient 0 there."""
+        return ops.masked_fill(self, mask, value)
+
+    def view(self, *shape: Any) -> Tensor:
+        """PyTorch's name for ``reshape`` (there are no strides here: it is reshape)."""
+        return ops.Reshape.apply(self, _shape_arg(shape))
+
+    def ravel(self) -> Tensor:
+        """The elements as a 1-D tensor, like ``np.ravel`` (and ``flatten()``)."""
+        return ops.Reshape.apply(self, (-1,))
+
+    def flatten(self, start_axis: int = 0, end_axis: int = -1, **torch_spelling: Any) -> Tensor:
+        """Axes ``start_axis`` to ``end_axis`` merged into one (all of them by default)."""
+        return ops.flatten(self, start_axis, end_axis, **torch_spelling)
+
+    def expand_dims(self, axis: int | Sequence[int], **torch_spelling: Any) -> Tensor:
+        return ops.expand_dims(self, axis, **torch_spelling)
+
+    def unsqueeze(self, axis: int | Sequence[int], **torch_spelling: Any) -> Tensor:
+        return ops.unsqueeze(self, axis, **torch_spelling)
+
+    def squeeze(self, axis: int | Sequence[int] | None = None, **torch_spelling: Any) -> Tensor:
+        """Drop axes of size 1; an axis in ``axis`` whose size is not 1 raises (as numpy, unlike PyTorch)."""
+        return ops.squeeze(self, axis, **torch_spelling)
+
+    def permute(self, *axes: Any, **torch_spelling: Any) -> Tensor:
+        return ops.permute(self, *axes, **torch_spelling)
+
+    def flip(self, axis: int | Sequence[int] | None = None, **torch_spelling: Any) -> Tensor:
+        return ops.flip(self, axis, **torch_spelling)
+
+    def roll(
+        self, shift: int | Sequence[int], axis: int | Sequence[int] | None = None, **torch_spelling: Any
+    ) -> Tensor:
+        return ops.roll(self, shift, axis, **torch_spelling)
+
+    def repeat(self, repeats: Any, *pytorch_reps: int, axis: Any = "unset", **torch_spelling: Any) -> Tensor:
+        """numpy's repeat: each element ``repeats`` times along ``axis`` ([a, b] -> [a, a, b, b]).
+
+        PyTorch's ``Tensor.repeat`` is ``tile`` here; ``repeat(2, 3)`` raises and says so. On a
+        1-D tensor ``x.repeat(2)`` reads two ways (numpy: [a, a, b, b]; PyTorch: [a, b, a, b]),
+        so the method needs ``axis=`` there (``np.repeat(x, 2)`` is numpy's, unambiguously).
+        """
+        if axis == "unset":
+            if self.ndim == 1 and not pytorch_reps and not torch_spelling:
+                raise ValueError(
+                    f"repeat({repeats!r}) on a 1-D tensor: numpy repeats each element ([a, a, b, b]), PyTorch's "
+                    f"Tensor.repeat tiles the whole tensor ([a, b, a, b]). Write repeat({repeats!r}, axis=0) for "
+                    f"numpy's meaning or tile({repeats!r}) for PyTorch's"
+                )
+            axis = None
+        return ops.repeat(self, repeats, *pytorch_reps, axis=axis, **torch_spelling)
+
+    def tile(self, reps: int | Sequence[int], **torch_spelling: Any) -> Tensor:
+        return ops.tile(self, reps, **torch_spelling)
+
+    def split(self, *args: Any, **kwargs: Any) -> list[Tensor]:
+        """Refused: numpy has no ``ndarray.split``, and PyTorch's ``Tensor.split(n)`` cuts pieces
+        of size n where ``np.split(x, n)`` cuts n pieces."""
+        raise TypeError(
+            "Tensor.split: PyTorch's x.split(n) cuts pieces of size n, numpy's np.split(x, n) cuts n "
+            "equal pieces. Write autograd.split(x, indices_or_sections, axis) for numpy's meaning (or "
+            "np.split(x, ...)), or x.chunk(k) for k pieces of size ceil(n / k)"
+        )
+
+    def chunk(self, chunks: int, axis: int = 0, **torch_spelling: Any) -> list[Tensor]:
+        return ops.chunk(self, chunks, axis, **torch_spelling)
+
+    def tril(self, k: int = 0, **torch_spelling: Any) -> Tensor:
+        return ops.tril(self, k, **torch_spelling)
+
+    def triu(self, k: int = 0, **torch_spelling: Any) -> Tensor:
+        return ops.triu(self, k, **torch_spelling)
+
+    def diagonal(self, offset: int = 0, axis1: int = 0, axis2: int = 1, **torch_spelling: Any) -> Tensor:
+        return ops.diagonal(self, offset, axis1, axis2, **torch_spelling)
 
 
 _new = object.__new__
@@ -530,6 +793,22 @@ def _not_numbers(op: str, data: Any, dtype: np.dtype) -> str:
             "U": "strings", "S": "bytes", "M": "dates", "m": "time spans", "V": "structured records",
             "O": "Python objects"}.get(dtype.kind, f"dtype {dtype}")  # fmt: skip
     return f"{op}: a Tensor holds real numbers (bool, int or float), not {what}; got {type(data).__name__} data"
+
+
+def _check_grad(t: Tensor, value: Any) -> None:
+    """``t.grad = value`` must give a Tensor of t's shape and float dtype (as backward would)."""
+    if not isinstance(value, Tensor):
+        raise TypeError(
+            f"grad: assigned a {type(value).__name__} to .grad of a tensor of shape {t.shape}; assign a "
+            "Tensor (Tensor(array)) or None"
+        )
+    if value.shape != t.shape:
+        raise ValueError(f"grad: assigned a gradient of shape {value.shape} to a tensor of shape {t.shape}")
+    if value.dtype != t.dtype:
+        raise TypeError(
+            f"grad: assigned a {value.dtype} gradient to a {t.dtype} tensor; cast it first "
+            f"(g.astype(np.{t.dtype}))"
+        )
 
 
 def _reading(what: str) -> None:

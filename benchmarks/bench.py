@@ -7,7 +7,7 @@ One command, one process; see benchmarks/README.md for what every figure means.
                                [--contenders minimal,numpy,autograd,nn,compiled,torch,mygrad]
                                [--memory-steps N] [--tiny]
 
-Sections (default: all six, in this order):
+Sections (default: all seven, in this order):
 
   step         µs per full training step (forward, summed-MSE loss, backward, SGD update) of
                the source's 2-layer ReLU MLP, for each contender, size and dtype, and the ratio
@@ -23,6 +23,9 @@ Sections (default: all six, in this order):
                expression with backward, and micrograd's README example (its values checked).
   transformer  ms per training step of a small one-block transformer, this engine vs PyTorch,
                both single-threaded, losses at steps 0 and 1 checked to agree.
+  conv         ms per training step of a small convnet on 8x8 digits-sized images (batch 64),
+               and per max_pool2d forward + backward, this engine vs PyTorch, both
+               single-threaded, losses at steps 0 and 1 checked to agree.
 
 Timing method: contenders are timed round-robin inside each repeat (the starting contender
 rotates), so machine noise hits all of them alike; each repeat times a batch of calls with
@@ -1203,6 +1206,214 @@ def print_transformer_table(section: dict[str, Any]) -> None:
           f"rtol {c['rtol']:.0e})")
 
 
+# ============================================================================ section: conv
+
+
+@dataclass(frozen=True)
+class ConvShape:
+    """A small convnet on digits-sized images: batch x 1 x side x side -> 10 classes; and the
+    max-pooling microbenchmark's input (N, C, H, W)."""
+
+    name: str
+    batch: int
+    side: int
+    pool_input: tuple[int, int, int, int]
+    lr: float = 0.1
+
+    def __str__(self) -> str:
+        return f"batch {self.batch}, {self.side}x{self.side} images"
+
+
+CONV_SHAPES = {
+    "tiny": ConvShape("tiny", batch=4, side=8, pool_input=(2, 3, 8, 8)),  # --tiny only
+    "small": ConvShape("small", batch=64, side=8, pool_input=(64, 16, 32, 32)),
+}
+CONV_RTOL = 1e-9  # float64; the libraries sum in different orders
+
+
+def make_conv_problem(s: ConvShape) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Images in [0, 1) with labels 0..9, the pooling input and its output weights, and
+    initial float64 weights drawn as PyTorch's defaults (U(+-1/sqrt(fan_in))), from RandomState(0)."""
+    rs = np.random.RandomState(0)
+
+    def uniform(shape: tuple[int, ...], fan_in: int) -> np.ndarray:
+        return rs.uniform(-1 / math.sqrt(fan_in), 1 / math.sqrt(fan_in), shape)
+
+    flat = 16 * (s.side // 4) ** 2  # two 2x2 poolings
+    params = {
+        "c1_w": uniform((8, 1, 3, 3), 9), "c1_b": uniform((8,), 9),
+        "c2_w": uniform((16, 8, 3, 3), 72), "c2_b": uniform((16,), 72),
+        "fc_w": uniform((flat, 10), flat), "fc_b": uniform((10,), flat),  # nn.Linear's layout: (in, out)
+    }  # fmt: skip
+    n, c, h, w = s.pool_input
+    data = {
+        "images": rs.rand(s.batch, 1, s.side, s.side),
+        "labels": rs.randint(10, size=s.batch),
+        "pool_x": rs.randn(n, c, h, w),
+        "pool_g": rs.randn(n, c, h // 2, w // 2),
+    }
+    return data, params
+
+
+def convnet_loss(p: dict[str, Any], x: Any, labels: Any, F: Any) -> Any:
+    """Mean cross-entropy of conv(1->8, 3x3, pad 1) -> relu -> maxpool 2 -> conv(8->16) ->
+    relu -> maxpool 2 -> flatten -> linear -> 10 classes. Written once for both libraries:
+    ``F`` is ``nn.functional`` or ``torch.nn.functional`` (same names, same arguments)."""
+    h = F.max_pool2d(F.relu(F.conv2d(x, p["c1_w"], p["c1_b"], padding=1)), 2)
+    h = F.max_pool2d(F.relu(F.conv2d(h, p["c2_w"], p["c2_b"], padding=1)), 2)
+    logits = h.reshape(h.shape[0], -1) @ p["fc_w"] + p["fc_b"]
+    return F.cross_entropy(logits, labels)
+
+
+class ConvAutogradStep:
+    """This engine: Tensors, ``convnet_loss`` with nn.functional, backward, in-place SGD on ``.data``."""
+
+    name = "autograd"
+
+    def __init__(self, data: dict[str, np.ndarray], params: dict[str, np.ndarray], s: ConvShape) -> None:
+        self.s = s
+        self.p = {k: Tensor(v, requires_grad=True) for k, v in params.items()}
+        self.x, self.labels = Tensor(data["images"]), data["labels"]
+
+    def step(self) -> Tensor:
+        loss = convnet_loss(self.p, self.x, self.labels, nn.functional)
+        loss.backward()
+        for t in self.p.values():
+            t.data -= self.s.lr * t.grad.data
+            t.grad = None
+        return loss
+
+    def loss_value(self, loss: Tensor) -> float:
+        return loss.item()
+
+
+class ConvTorchStep:
+    """PyTorch eager: the same ``convnet_loss`` with torch.nn.functional, backward, SGD under no_grad."""
+
+    name = "torch"
+
+    def __init__(self, data: dict[str, np.ndarray], params: dict[str, np.ndarray], s: ConvShape) -> None:
+        self.s = s
+        self.p = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
+        self.x, self.labels = torch.tensor(data["images"]), torch.as_tensor(data["labels"])
+
+    def step(self) -> Any:
+        loss = convnet_loss(self.p, self.x, self.labels, torch.nn.functional)
+        loss.backward()
+        with torch.no_grad():
+            for t in self.p.values():
+                t -= self.s.lr * t.grad
+                t.grad = None
+        return loss
+
+    def loss_value(self, loss: Any) -> float:
+        return loss.item()
+
+
+class PoolAutogradStep:
+    """max_pool2d(x, 2) forward and backward: sum(g * max_pool2d(x, 2)), then its gradient."""
+
+    name = "autograd"
+
+    def __init__(self, data: dict[str, np.ndarray], s: ConvShape) -> None:
+        self.x, self.g = Tensor(data["pool_x"], requires_grad=True), data["pool_g"]
+
+    def step(self) -> Tensor:
+        loss = (nn.functional.max_pool2d(self.x, 2) * self.g).sum()
+        loss.backward()
+        self.x.grad = None
+        return loss
+
+    def loss_value(self, loss: Tensor) -> float:
+        return loss.item()
+
+
+class PoolTorchStep:
+    name = "torch"
+
+    def __init__(self, data: dict[str, np.ndarray], s: ConvShape) -> None:
+        self.x, self.g = torch.tensor(data["pool_x"], requires_grad=True), torch.tensor(data["pool_g"])
+
+    def step(self) -> Any:
+        loss = (torch.nn.functional.max_pool2d(self.x, 2) * self.g).sum()
+        loss.backward()
+        self.x.grad = None
+        return loss
+
+    def loss_value(self, loss: Any) -> float:
+        return loss.item()
+
+
+def _versus_torch(make: dict[str, Callable[[], Any]], args: argparse.Namespace) -> dict[str, Any]:
+    """Check (losses at steps 0 and 1), then time the contenders interleaved; ratios to torch."""
+    contenders, skipped = build_contenders(list(make), lambda n: make[n](), "torch")
+    check = check_losses(contenders, CONV_RTOL, "torch")
+    drop_disagreeing(contenders, check, skipped)
+    samples, batch = time_contenders(contenders, args)
+    base = statistics.median(samples["torch"])
+    figures = {
+        name: {
+            **summary(samples[name]),
+            "median_ms": statistics.median(samples[name]) * 1e3,
+            "steps_per_repeat": batch[name],
+            "ratio_to_torch": statistics.median(samples[name]) / base,
+        }
+        for name in contenders
+    }
+    ratio = figures["autograd"]["ratio_to_torch"] if "autograd" in figures else None
+    return {"check": check, "skipped_contenders": skipped, "contenders": figures, "ratio": ratio}
+
+
+def run_conv_section(args: argparse.Namespace, log: Callable[[str], None]) -> dict[str, Any]:
+    """A small convnet's training step, and max_pool2d forward + backward: this engine vs
+    PyTorch, both single-threaded, in one process, interleaved."""
+    shape = CONV_SHAPES["tiny" if args.tiny else "small"]
+    out: dict[str, Any] = {"shape": asdict(shape), "dtype": "float64"}
+    if (why := missing_reason("torch")) is not None:
+        log(f"conv: skipped, {why}")
+        return {**out, "skipped": why}
+    data, params = make_conv_problem(shape)
+    with single_threaded() as threads:
+        if threads["note"]:
+            log(f"conv: {threads['note']}")
+        step = _versus_torch({"torch": lambda: ConvTorchStep(data, params, shape),
+                              "autograd": lambda: ConvAutogradStep(data, params, shape)}, args)  # fmt: skip
+        log(f"conv {shape}: step-0 loss {step['check']['loss_step0']['torch']:.10g}, "
+            f"{'both agree' if step['check']['agree'] else 'DISAGREE: ' + ', '.join(step['check']['disagree'])}")
+        pool = _versus_torch({"torch": lambda: PoolTorchStep(data, shape),
+                              "autograd": lambda: PoolAutogradStep(data, shape)}, args)  # fmt: skip
+    log("conv: done")
+    agree = step["check"]["agree"] and pool["check"]["agree"]
+    return {**out, "threads": threads, "step": step, "pool": pool, "check": {"agree": agree}}
+
+
+def print_conv_table(section: dict[str, Any]) -> None:
+    shape = ConvShape(**{**section["shape"], "pool_input": tuple(section["shape"]["pool_input"])})
+    print(f"\n== conv: one training step (forward, mean cross-entropy, backward, SGD lr {shape.lr}) of "
+          f"conv(1->8, 3x3) -> relu -> maxpool 2 -> conv(8->16, 3x3) -> relu -> maxpool 2 -> linear(->10), "
+          f"{shape}, {section['dtype']}; and max_pool2d(x, 2) forward + backward on {shape.pool_input}; medians ==")
+    if "skipped" in section:
+        print(f"skipped: {section['skipped']}")
+        return
+    t = section["threads"]
+    print(f"threads: torch {t['torch_threads']}, numpy BLAS {t['numpy_blas_threads']}"
+          + (f" ({t['note']})" if t["note"] else " (threadpoolctl)"))
+    print(f"{'what':<11} {'library':<9} {'ms/step':>9} {'x torch':>8} {'spread':>7} {'steps/rep':>9}")
+    for part, label in (("step", "convnet"), ("pool", "max_pool2d")):
+        for name, r in section[part]["contenders"].items():
+            print(f"{label:<11} {name:<9} {r['median_ms']:>9.3f} {r['ratio_to_torch']:>7.2f}x {r['spread']:>6.0%} "
+                  f"{r['steps_per_repeat']:>9}")
+        for name, why in section[part]["skipped_contenders"].items():
+            print(f"{label:<11} {name:<9} skipped: {why}")
+        c = section[part]["check"]
+        print(f"{label:<11} check: torch's loss {c['loss_step0']['torch']:.12g} at step 0; "
+              f"{'both agree' if c['agree'] else 'DISAGREE'} (max rel diff {max(c['max_rel_diff'].values()):.1e}, "
+              f"rtol {c['rtol']:.0e})")
+    for part, label in (("step", "convnet step"), ("pool", "max_pool2d")):
+        if section[part]["ratio"] is not None:
+            print(f"engine / PyTorch, {label}: {section[part]['ratio']:.2f}x")
+
+
 # ============================================================================ machine info
 
 
@@ -1279,7 +1490,7 @@ def _git_state() -> dict[str, Any] | None:
 
 # ============================================================================ command line
 
-SECTIONS = ("step", "chain", "memory", "overhead", "scalar", "transformer")
+SECTIONS = ("step", "chain", "memory", "overhead", "scalar", "transformer", "conv")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -1362,6 +1573,7 @@ def main(argv: list[str] | None = None) -> int:
         "overhead": run_overhead_section,
         "scalar": run_scalar_section,
         "transformer": run_transformer_section,
+        "conv": run_conv_section,
     }
     printers = {
         "step": print_step_table,
@@ -1370,6 +1582,7 @@ def main(argv: list[str] | None = None) -> int:
         "overhead": print_overhead_table,
         "scalar": print_scalar_table,
         "transformer": print_transformer_table,
+        "conv": print_conv_table,
     }
     started = time.perf_counter()
     # Everything imported so far (torch alone is ~10^5 objects) goes to a generation the
@@ -1389,7 +1602,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = [
         f"step {e['size']}/{e['dtype']}" for e in report.get("step", {}).get("results", []) if not e["check"]["agree"]
     ]
-    for name in ("scalar", "transformer"):  # a skipped section has no check, and fails none
+    for name in ("scalar", "transformer", "conv"):  # a skipped section has no check, and fails none
         if not report.get(name, {}).get("check", {}).get("agree", True):
             failed.append(name)
     report["checks_passed"] = not failed

@@ -1,13 +1,16 @@
 """Module and Parameter: the containers that hold a model's weights.
 
 A Module finds its parameters and submodules by looking at its own attributes, in the
-order they were assigned: a Parameter, a Module, or a list/tuple of them. No registration
-step and no ``__setattr__`` hooks: ``self.fc = Linear(2, 3)`` is all it takes.
+order they were assigned: a Parameter, a Module, or a list/tuple/dict of them. No
+registration step and no ``__setattr__`` hooks: ``self.fc = Linear(2, 3)`` is all it takes.
+The one exception is a buffer (state that is saved but not trained, such as BatchNorm's
+running mean): a plain Tensor attribute is not part of the state until
+``self.register_buffer("running_mean", Tensor(...))`` names it so.
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 
@@ -58,8 +61,16 @@ class Module:
             yield from _found(name, value)
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
-        """The direct submodules, in assignment order."""
-        return ((name, value) for name, value in self._members() if isinstance(value, Module))
+        """The direct submodules, in assignment order (one reachable by two names: once)."""
+        seen: set[Module] = set()
+        for name, value in self._members():
+            if isinstance(value, Module) and value not in seen:
+                seen.add(value)
+                yield name, value
+
+    def children(self) -> list[Module]:
+        """The direct submodules, in assignment order, each once."""
+        return [module for _, module in self.named_children()]
 
     def named_modules(self) -> Iterator[tuple[str, Module]]:
         """This module and every submodule below it, each once, with dotted paths ("" for this one)."""
@@ -75,6 +86,7 @@ class Module:
             stack.extend(reversed(children))
 
     def modules(self) -> list[Module]:
+        """This module and every submodule below it, in preorder, each once."""
         return [module for _, module in self.named_modules()]
 
     def named_parameters(self) -> Iterator[tuple[str, Parameter]]:
@@ -89,49 +101,160 @@ class Module:
     def parameters(self) -> list[Parameter]:
         return [p for _, p in self.named_parameters()]
 
+    # ------------------------------------------------------------------ buffers
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Keep ``tensor`` as the attribute ``name``: state the module carries that is not
+        trained (BatchNorm's ``running_mean``). Buffers are in ``state_dict()`` (unless
+        ``persistent=False``), restored by ``load_state_dict``, and cast by ``to(dtype)``.
+
+        Assigning the attribute later (``self.running_mean = Tensor(...)``) keeps it a buffer;
+        ``None`` is allowed (a buffer left out of ``state_dict``), as in PyTorch.
+        """
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"register_buffer: the name must be a non-empty string without '.', got {name!r}")
+        if isinstance(tensor, Parameter):
+            raise TypeError(
+                f"register_buffer({name!r}): a Parameter is trained, not a buffer; assign it as an "
+                f"attribute (self.{name} = Parameter(...)), or register Tensor(...) for state that is not trained"
+            )
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(
+                f"register_buffer({name!r}): expected a Tensor or None, got {type(tensor).__name__}; "
+                "wrap values as Tensor(values)"
+            )
+        names = self.__dict__.setdefault("_buffer_names", {})
+        if name not in names and (name in vars(self) or hasattr(type(self), name)):
+            raise KeyError(f"register_buffer: attribute {name!r} already exists on {type(self).__name__}")
+        names[name] = persistent
+        setattr(self, name, tensor)
+
+    def _own_buffers(self, persistent_only: bool = False) -> Iterator[tuple[str, Tensor]]:
+        for name, persistent in self.__dict__.get("_buffer_names", {}).items():
+            value = getattr(self, name, None)
+            if value is not None and (persistent or not persistent_only):
+                yield name, value
+
+    def named_buffers(self) -> Iterator[tuple[str, Tensor]]:
+        """Every buffer (persistent or not) with its dotted path, each once, in a fixed order."""
+        seen: set[Tensor] = set()
+        for path, module in self.named_modules():
+            for name, value in module._own_buffers():
+                if value not in seen:
+                    seen.add(value)
+                    yield (f"{path}.{name}" if path else name), value
+
+    def buffers(self) -> list[Tensor]:
+        return [b for _, b in self.named_buffers()]
+
+    def _named_state(self) -> Iterator[tuple[str, Tensor]]:
+        """What ``state_dict`` holds: module by module (preorder), its parameters then its
+        persistent buffers, as PyTorch orders them. Each tensor once."""
+        seen: set[Tensor] = set()
+        for path, module in self.named_modules():
+            own = [(n, v) for n, v in module._members() if isinstance(v, Parameter)]
+            own += list(module._own_buffers(persistent_only=True))
+            for name, value in own:
+                if value not in seen:
+                    seen.add(value)
+                    yield (f"{path}.{name}" if path else name), value
+
+    # ------------------------------------------------------------------ the whole tree at once
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Call ``fn`` on every submodule (children before their parent, as PyTorch), each
+        once, then on this module; returns self. ``model.apply(init_weights)``."""
+        seen: set[Module] = {self}
+
+        def visit(module: Module) -> None:
+            for child in module.children():
+                if child not in seen:
+                    seen.add(child)
+                    visit(child)
+            fn(module)
+
+        visit(self)
+        return self
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Set ``requires_grad`` on every parameter (False freezes them); returns self."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def to(self, dtype: Any) -> Module:
+        """Cast every parameter (and its grad) and every floating-point buffer to ``dtype``,
+        in place: the same Parameter objects (an optimizer's references stay valid) hold
+        new arrays. Integer buffers (``num_batches_tracked``) keep their dtype. Returns self.
+        """
+        try:
+            target = np.dtype(dtype)
+        except TypeError:
+            target = None
+        if target is None or target.kind != "f":
+            raise TypeError(
+                f"to: expected a floating-point dtype (np.float32, np.float64), got {dtype!r}; "
+                "this library runs on the CPU only, so there is no device to move to"
+            )
+        for p in self.parameters():
+            if p.dtype != target:
+                p.data = p.data.astype(target)
+            if p.grad is not None and p.grad.dtype != target:
+                p.grad = Tensor._make(np.asarray(p.grad.data).astype(target))
+        for b in self.buffers():
+            if b.dtype.kind == "f" and b.dtype != target:
+                b.data = np.asarray(b.data).astype(target)
+        return self
+
     def zero_grad(self) -> None:
         """Forget every parameter's gradient (set it to None)."""
         for p in self.parameters():
             p.grad = None
 
     def train(self, mode: bool = True) -> Module:
+        """Set ``training`` on this module and every submodule (Dropout and BatchNorm read it)."""
         for module in self.modules():
             module.training = mode
         return self
 
     def eval(self) -> Module:
+        """``train(False)``: Dropout becomes the identity, BatchNorm uses its running statistics."""
         return self.train(False)
 
     # ------------------------------------------------------------------ saving and loading
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        """A copy of every parameter's values, keyed by dotted path."""
-        return {name: p.data.copy() for name, p in self.named_parameters()}
+        """A copy of every parameter's and persistent buffer's values, keyed by dotted path."""
+        return {name: np.array(t.data) for name, t in self._named_state()}
 
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> None:
-        """Copy values into the parameters. Every problem is found before anything changes.
+        """Copy values into the parameters and persistent buffers. Every problem is found
+        before anything changes.
 
         Raises ValueError naming each missing or unexpected key (with ``strict``) and each
-        value of the wrong shape or a non-numeric one.
+        value of the wrong shape, a non-numeric one, or a fractional one for an integer buffer.
+        Values are cast to each tensor's own dtype.
         """
-        params = dict(self.named_parameters())
+        targets = dict(self._named_state())
         problems = []
         if strict:
-            missing = [k for k in params if k not in state]
-            unexpected = [k for k in state if k not in params]
+            missing = [k for k in targets if k not in state]
+            unexpected = [k for k in state if k not in targets]
             if missing:
                 problems.append(f"missing keys: {', '.join(missing)}")
             if unexpected:
                 problems.append(f"unexpected keys: {', '.join(unexpected)}")
         values = {}
-        for name, p in params.items():
+        for name, t in targets.items():
             if name not in state:
                 continue
             value = np.asarray(state[name])
             if value.dtype.kind not in "fiub":
                 problems.append(f"{name}: values of dtype {value.dtype} are not numbers")
-            elif value.shape != p.shape:
-                problems.append(f"{name}: shape {value.shape} in the state, {p.shape} in the model")
+            elif value.shape != t.shape:
+                problems.append(f"{name}: shape {value.shape} in the state, {t.shape} in the model")
+            elif t.dtype.kind in "iub" and value.dtype.kind == "f":
+                problems.append(f"{name}: values of dtype {value.dtype} for a buffer of dtype {t.dtype}")
             else:
                 values[name] = value
         if problems:
@@ -139,7 +262,7 @@ class Module:
             raise ValueError(f"load_state_dict for {type(self).__name__}: {listed}; nothing was loaded")
         with no_grad():
             for name, value in values.items():
-                params[name].copy_(value)
+                targets[name].copy_(value)
 
     # ------------------------------------------------------------------ printing
 
@@ -148,7 +271,7 @@ class Module:
         return ""
 
     def __repr__(self) -> str:
-        children = list(self.named_children())
+        children = [(name, value) for name, value in self._members() if isinstance(value, Module)]
         head = f"{type(self).__name__}({self.extra_repr()}"
         if not children:
             return head + ")"

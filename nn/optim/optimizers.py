@@ -1,4 +1,4 @@
-"""Optimizers: SGD (with momentum, Nesterov, weight decay) and Adam/AdamW, as PyTorch defines them.
+"""Optimizers: SGD (momentum, Nesterov, weight decay), Adam/AdamW, RMSprop and Adagrad, as PyTorch defines them.
 
 An optimizer holds *parameter groups*: lists of parameters that share options. Pass
 parameters directly, or dicts such as ``{"params": biases, "lr": 1e-4}`` to give a group its
@@ -43,7 +43,8 @@ class Optimizer:
         self.state: dict[Tensor, dict[str, Any]] = {}
 
     def _check(self, group: dict[str, Any]) -> None:
-        for option in ("lr", "momentum", "dampening", "weight_decay", "eps"):
+        for option in ("lr", "momentum", "dampening", "weight_decay", "eps", "alpha", "lr_decay",
+                       "initial_accumulator_value"):  # fmt: skip
             if option in group and group[option] < 0:
                 raise ValueError(f"{type(self).__name__}: {option} must be >= 0, got {group[option]}")
 
@@ -95,7 +96,10 @@ class Optimizer:
             saved = groups[str(g)]
             if len(np.atleast_1d(saved["params"])) != len(group["params"]):
                 raise ValueError(f"load_state_dict: group {g} has a different number of parameters; nothing loaded")
-            new_options.append({k: _plain(v, self.defaults[k]) for k, v in saved.items() if k != "params"})
+            # options a scheduler added (initial_lr, max_lr...) are numbers too
+            new_options.append(
+                {k: _plain(v, self.defaults.get(k, group.get(k, 0.0))) for k, v in saved.items() if k != "params"}
+            )
         new_state = {}
         for key, s in state_dict.get("state", {}).items():  # a file drops an empty state
             i = int(key)
@@ -243,3 +247,86 @@ class AdamW(Adam):
         weight_decay: float = 0.01,
     ) -> None:
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, decoupled_weight_decay=True)
+
+
+class RMSprop(Optimizer):
+    """RMSprop, PyTorch's rule. With g = grad + weight_decay * p, per parameter:
+
+        v   = alpha * v + (1 - alpha) * g**2                (square_avg, starts at 0)
+        avg = sqrt(v) + eps;   centered: m = alpha * m + (1 - alpha) * g,  avg = sqrt(v - m**2) + eps
+        p   = p - lr * g / avg                              (momentum == 0)
+        buf = momentum * buf + g / avg;  p = p - lr * buf   (momentum > 0, buf starts at 0)
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+        centered: bool = False,
+    ) -> None:
+        defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum, centered=centered)
+        super().__init__(params, defaults)
+
+    def _update(self, p: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+        lr, alpha, eps, momentum = group["lr"], group["alpha"], group["eps"], group["momentum"]
+        if group["weight_decay"]:
+            grad = grad + group["weight_decay"] * p.data
+        if "step" not in state:
+            state["step"] = 0
+            state["square_avg"] = np.zeros_like(p.data)
+        state["step"] += 1
+        v = state["square_avg"]
+        v *= alpha
+        v += (1 - alpha) * grad * grad
+        if group["centered"]:
+            m = state.setdefault("grad_avg", np.zeros_like(p.data))
+            _lerp_(m, grad, 1 - alpha)
+            avg = np.sqrt(v - m * m) + eps
+        else:
+            avg = np.sqrt(v) + eps
+        if momentum > 0:
+            buf = state.setdefault("momentum_buffer", np.zeros_like(p.data))
+            buf *= momentum
+            buf += grad / avg
+            p.sub_(lr * buf)
+        else:
+            p.sub_(lr * grad / avg)
+
+
+class Adagrad(Optimizer):
+    """Adagrad, PyTorch's rule. With g = grad + weight_decay * p, at the parameter's step t:
+
+        sum = sum + g**2                                   (starts at initial_accumulator_value)
+        p   = p - lr / (1 + (t - 1) * lr_decay) * g / (sqrt(sum) + eps)
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-2,
+        lr_decay: float = 0.0,
+        weight_decay: float = 0.0,
+        initial_accumulator_value: float = 0.0,
+        eps: float = 1e-10,
+    ) -> None:
+        defaults = dict(
+            lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+            initial_accumulator_value=initial_accumulator_value, eps=eps,
+        )  # fmt: skip
+        super().__init__(params, defaults)
+
+    def _update(self, p: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+        if group["weight_decay"]:
+            grad = grad + group["weight_decay"] * p.data
+        if "step" not in state:
+            state["step"] = 0
+            state["sum"] = np.full_like(p.data, group["initial_accumulator_value"])
+        state["step"] += 1
+        clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
+        total = state["sum"]
+        total += grad * grad
+        p.sub_(clr * grad / (np.sqrt(total) + group["eps"]))
