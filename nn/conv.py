@@ -7,7 +7,8 @@ for ``ConvTranspose2d``, so PyTorch state dicts load as they are.
 
 Default initialisation, as PyTorch's ``reset_parameters`` (kaiming-uniform with a = sqrt(5)):
 weight and bias from U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = weight.shape[1] * kH * kW,
-drawn from ``rng`` (an ``np.random.Generator``; a fresh unseeded one if None), weight first.
+drawn from ``rng`` (an ``np.random.Generator``; the library-wide one, seeded by
+``autograd.manual_seed``, if None), weight first.
 """
 
 from __future__ import annotations

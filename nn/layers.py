@@ -543,7 +543,7 @@ class MultiheadAttention(Module):
         self.head_dim = embed_dim // num_heads
         self.dropout = _check_p(dropout, "MultiheadAttention")
         self.batch_first = batch_first
-        self.in_proj_weight = Parameter(np.empty((3 * embed_dim, embed_dim)), dtype=dtype)
+        self.in_proj_weight = Parameter(np.zeros((3 * embed_dim, embed_dim)), dtype=dtype)  # filled below
         init.xavier_uniform_(self.in_proj_weight, rng=rng)
         self.in_proj_bias = Parameter(np.zeros(3 * embed_dim), dtype=dtype) if bias else None
         self.out_proj = Linear(embed_dim, embed_dim, bias=bias, rng=rng, dtype=dtype)

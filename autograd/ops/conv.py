@@ -869,7 +869,7 @@ def scaled_dot_product_attention(
     scores, broadcast to (..., L, S). ``is_causal``: position i attends to j <= i (no
     attn_mask then). A row with nothing to attend to gives zeros (as PyTorch's). With
     ``dropout_p`` > 0 each attention weight is kept with probability 1 - dropout_p (a draw
-    ``rng.random(shape) >= dropout_p`` from ``rng``, a fresh generator if None) and scaled
+    ``rng.random(shape) >= dropout_p`` from ``rng``, the library-wide generator if None) and scaled
     by 1 / (1 - dropout_p). Recorded matmul, where and softmax: no backward of its own.
     """
     op = "scaled_dot_product_attention"
