@@ -6,11 +6,15 @@
 * ``t.grad = value`` takes None or a Tensor of t's shape and dtype, and names what is wrong;
 * a ``copy_`` that cannot convert its source writes nothing;
 * threads running backward through one graph (``retain_graph=True``) add up every
-  contribution; a thread whose graph another thread freed gets the "second time" error.
+  contribution; a thread whose graph another thread freed gets the "second time" error;
+* an optimizer's ``load_state_dict`` checks every option and buffer as its constructor would,
+  refuses a state saved by another optimizer by name, and changes nothing when it refuses
+  (item 26).
 """
 
 from __future__ import annotations
 
+import copy
 import sys
 import threading
 
@@ -19,6 +23,7 @@ import pytest
 
 from autograd import Tensor, engine, function, grad, no_grad
 from autograd.tensor import Tensor as TensorClass
+from nn.optim import SGD, Adagrad, Adam, RMSprop
 
 # ----------------------------------------------------------------------------- Ctrl-C
 
@@ -246,3 +251,97 @@ def test_a_thread_whose_graph_was_freed_gets_the_second_time_error(fast_switchin
 def test_tensor_grad_is_a_property_backed_by_a_slot():
     assert isinstance(TensorClass.__dict__["grad"], property)
     assert "_grad" in TensorClass.__slots__
+
+
+# ----------------------------------------------------------------------------- optimizer state (item 26)
+
+
+def _trained(make):
+    ps = [Tensor(np.ones((2, 3)), requires_grad=True), Tensor(np.ones(3), requires_grad=True)]
+    opt = make(ps)
+    for seed in range(2):
+        for p in ps:
+            p.grad = Tensor(np.random.default_rng(seed).standard_normal(p.shape))
+        opt.step()
+    return ps, opt
+
+
+def _adam(ps):
+    return Adam(ps, lr=0.01)
+
+
+def _sgd(ps):
+    return SGD(ps, lr=0.1, momentum=0.9)
+
+
+def _edit(state, path, value):
+    state = copy.deepcopy(state)
+    node = state
+    for key in path[:-1]:
+        node = node[key]
+    if value is DELETE:
+        del node[path[-1]]
+    else:
+        node[path[-1]] = value
+    return state
+
+
+DELETE = object()
+
+
+@pytest.mark.parametrize(
+    ("make", "path", "value", "pattern"),
+    [
+        (_adam, ("param_groups", "0", "lr"), float("nan"), "lr must be finite"),
+        (_adam, ("param_groups", "0", "eps"), -1e-8, "eps must be >= 0"),
+        (_adam, ("param_groups", "0", "betas"), (0.9, 1.5), "betas must lie in"),
+        (_adam, ("param_groups", "0", "betas"), (0.9,), "expected 2 numbers"),
+        (_sgd, ("param_groups", "0", "momentum"), float("inf"), "momentum must be finite"),
+        (_sgd, ("param_groups", "0", "lr"), "fast", "not a number"),
+        (_adam, ("state", "0", "exp_avg_sq"), -np.ones((2, 3)), "negative entries"),
+        (_adam, ("state", "0", "exp_avg"), np.zeros(()), r"shape \(\), the parameter \(2, 3\)"),
+        (_adam, ("state", "0", "step"), -3, "step of parameter 0 must be a count"),
+        (_adam, ("state", "0", "step"), 2.5, "step of parameter 0 must be a count"),
+        (_adam, ("state", "0", "surprise"), np.zeros((2, 3)), r"\['surprise'\], which Adam does not keep"),
+        (_adam, ("param_groups", "0", "params"), np.array([1, 0]), "holds parameters"),
+        (_adam, ("param_groups", "0", "betas"), DELETE, r"missing \['betas'\]"),
+    ],
+)
+def test_optimizer_load_state_dict_validates_everything_and_changes_nothing(make, path, value, pattern):
+    _, source = _trained(make)
+    ps, target = _trained(make)
+    before = copy.deepcopy(target.state_dict())
+    data = [p.data.copy() for p in ps]
+    with pytest.raises((ValueError, TypeError), match=pattern):
+        target.load_state_dict(_edit(source.state_dict(), path, value))
+    after = target.state_dict()
+    assert after["param_groups"]["0"].keys() == before["param_groups"]["0"].keys()
+    for key, v in before["param_groups"]["0"].items():
+        np.testing.assert_array_equal(np.asarray(after["param_groups"]["0"][key]), np.asarray(v))
+    for i, s in before["state"].items():
+        for k, v in s.items():
+            np.testing.assert_array_equal(np.asarray(after["state"][i][k]), np.asarray(v))
+    target.step()  # still works, from the old state
+    assert all(np.all(np.isfinite(p.data)) for p in ps) and any(not np.array_equal(p.data, d) for p, d in zip(ps, data))
+
+
+@pytest.mark.parametrize(
+    ("saved_by", "loaded_into", "pattern"),
+    [
+        (_sgd, _adam, r"Adam takes .*betas.*another optimizer"),
+        (_adam, _sgd, r"SGD takes .*momentum.*another optimizer"),
+        (lambda ps: RMSprop(ps, lr=0.01), lambda ps: Adagrad(ps, lr=0.01), "another optimizer"),
+    ],
+)
+def test_a_state_from_another_optimizer_is_refused_by_name(saved_by, loaded_into, pattern):
+    _, source = _trained(saved_by)
+    _, target = _trained(loaded_into)
+    with pytest.raises(ValueError, match=pattern):
+        target.load_state_dict(source.state_dict())
+
+
+@pytest.mark.parametrize("option", ["lr", "eps", "weight_decay"])
+def test_constructors_refuse_nan_options(option):
+    ps = [Tensor(np.ones(2), requires_grad=True)]
+    with pytest.raises(ValueError, match=f"{option} must be finite"):
+        Adam(ps, **{option: float("nan")})

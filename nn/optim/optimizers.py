@@ -42,11 +42,29 @@ class Optimizer:
             self.param_groups.append(group)
         self.state: dict[Tensor, dict[str, Any]] = {}
 
+    # Buffers each optimizer keeps per parameter (what load_state_dict accepts), and those that
+    # must not be negative (a square root is taken of them).
+    state_keys: frozenset[str] = frozenset()
+    nonnegative_state: frozenset[str] = frozenset()
+    # Options a learning-rate scheduler adds to a group (see nn.optim.lr_scheduler).
+    scheduler_keys = frozenset({"initial_lr", "max_lr", "min_lr", "max_momentum", "base_momentum"})
+
     def _check(self, group: dict[str, Any]) -> None:
+        name = type(self).__name__
+        for option, value in group.items():
+            if option == "params":
+                continue
+            for v in value if isinstance(value, tuple) else (value,):
+                if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+                    if option in self.defaults and isinstance(self.defaults[option], bool) and isinstance(v, bool):
+                        continue
+                    raise TypeError(f"{name}: option {option} must be a number, got {type(v).__name__} {v!r}")
+                if not np.isfinite(v):
+                    raise ValueError(f"{name}: option {option} must be finite, got {v}")
         for option in ("lr", "momentum", "dampening", "weight_decay", "eps", "alpha", "lr_decay",
                        "initial_accumulator_value"):  # fmt: skip
             if option in group and group[option] < 0:
-                raise ValueError(f"{type(self).__name__}: {option} must be >= 0, got {group[option]}")
+                raise ValueError(f"{name}: {option} must be >= 0, got {group[option]}")
 
     def zero_grad(self) -> None:
         """Forget every parameter's gradient (set it to None, as PyTorch does by default)."""
@@ -84,40 +102,109 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
-        """Restore options and state saved by ``state_dict`` (or read back by ``nn.load``)."""
+        """Restore options and state saved by ``state_dict`` (or read back by ``nn.load``).
+
+        Everything is checked before anything changes, as the constructor checks its
+        arguments: the groups and their parameter counts, every option (the same names as this
+        optimizer's, finite, in range), every buffer (one this optimizer keeps, the parameter's
+        shape, finite counts). A problem raises ValueError (or TypeError) and loads nothing.
+        """
+        name = type(self).__name__
+        if not isinstance(state_dict, Mapping) or "param_groups" not in state_dict:
+            raise ValueError(f"{name}.load_state_dict: expected a dict with 'param_groups' (and 'state'); nothing loaded")
         params = self._all_params()
         groups = state_dict["param_groups"]
-        if len(groups) != len(self.param_groups):
+        if not isinstance(groups, Mapping) or len(groups) != len(self.param_groups):
+            count = len(groups) if isinstance(groups, Mapping) else type(groups).__name__
             raise ValueError(
-                f"load_state_dict: {len(groups)} groups saved, {len(self.param_groups)} here; nothing loaded"
+                f"{name}.load_state_dict: {count} groups saved, {len(self.param_groups)} here; nothing loaded"
             )
-        new_options = []
+        new_groups = []
+        start = 0
         for g, group in enumerate(self.param_groups):
-            saved = groups[str(g)]
-            if len(np.atleast_1d(saved["params"])) != len(group["params"]):
-                raise ValueError(f"load_state_dict: group {g} has a different number of parameters; nothing loaded")
-            # options a scheduler added (initial_lr, max_lr...) are numbers too
-            new_options.append(
-                {k: _plain(v, self.defaults.get(k, group.get(k, 0.0))) for k, v in saved.items() if k != "params"}
-            )
-        new_state = {}
-        for key, s in state_dict.get("state", {}).items():  # a file drops an empty state
-            i = int(key)
-            if not 0 <= i < len(params):
+            saved = groups.get(str(g))
+            if not isinstance(saved, Mapping):
+                raise ValueError(f"{name}.load_state_dict: group {g} is missing; nothing loaded")
+            indices = np.atleast_1d(np.asarray(saved.get("params", [])))
+            expected = np.arange(start, start + len(group["params"]))
+            start += len(group["params"])
+            if indices.shape != expected.shape or not np.array_equal(indices, expected):
                 raise ValueError(
-                    f"load_state_dict: state for parameter {i}, but there are {len(params)}; nothing loaded"
+                    f"{name}.load_state_dict: group {g} holds parameters {indices.tolist()}, here it holds "
+                    f"{expected.tolist()}; nothing loaded"
                 )
-            for name, value in s.items():
-                if isinstance(value, np.ndarray) and value.ndim > 0 and value.shape != params[i].shape:
-                    raise ValueError(
-                        f"load_state_dict: state {name!r} of parameter {i} has shape {value.shape}, "
-                        f"the parameter {params[i].shape}; nothing loaded"
-                    )
-            # "step" is a count; everything else is a buffer updated in place, so stays an array
-            new_state[params[i]] = {k: (int(v) if k == "step" else np.array(v)) for k, v in s.items()}
-        for group, options in zip(self.param_groups, new_options):
+            options = {k: v for k, v in saved.items() if k != "params"}
+            missing = set(self.defaults) - set(options)
+            unknown = set(options) - set(self.defaults) - self.scheduler_keys
+            if missing or unknown:
+                raise ValueError(
+                    f"{name}.load_state_dict: group {g} has options {sorted(options)}, but {name} takes "
+                    f"{sorted(self.defaults)} (missing {sorted(missing)}, unknown {sorted(unknown)}): a state "
+                    "saved by another optimizer? Nothing loaded"
+                )
+            try:
+                plain = {k: _plain(v, self.defaults.get(k, group.get(k, 0.0))) for k, v in options.items()}
+            except (TypeError, ValueError) as err:
+                raise ValueError(f"{name}.load_state_dict: group {g}: {err}; nothing loaded") from None
+            candidate = {**group, **plain}
+            try:
+                self._check(candidate)
+            except (TypeError, ValueError) as err:
+                raise type(err)(f"{name}.load_state_dict: group {g}: {err}; nothing loaded") from None
+            new_groups.append(plain)
+        new_state = {}
+        saved_state = state_dict.get("state", {})  # a file drops an empty state
+        if not isinstance(saved_state, Mapping):
+            raise ValueError(f"{name}.load_state_dict: 'state' must be a dict; nothing loaded")
+        for key, s in saved_state.items():
+            try:
+                i = int(key)
+            except (TypeError, ValueError):
+                raise ValueError(f"{name}.load_state_dict: state key {key!r} is not a parameter index; nothing loaded") from None
+            if not 0 <= i < len(params) or str(i) != str(key):
+                raise ValueError(
+                    f"{name}.load_state_dict: state for parameter {key}, but there are {len(params)}; nothing loaded"
+                )
+            new_state[params[i]] = self._checked_state(i, params[i], s)
+        for group, options in zip(self.param_groups, new_groups):
             group.update(options)
         self.state = new_state
+
+    def _checked_state(self, i: int, p: Tensor, saved: Any) -> dict[str, Any]:
+        """One parameter's buffers, checked: names this optimizer keeps, shapes, finite values."""
+        name = type(self).__name__
+        if not isinstance(saved, Mapping):
+            raise ValueError(f"{name}.load_state_dict: state of parameter {i} must be a dict; nothing loaded")
+        unknown = set(saved) - self.state_keys
+        if unknown:
+            raise ValueError(
+                f"{name}.load_state_dict: state of parameter {i} has {sorted(unknown)}, which {name} does not keep "
+                f"(it keeps {sorted(self.state_keys)}): a state saved by another optimizer? Nothing loaded"
+            )
+        state: dict[str, Any] = {}
+        for key, value in saved.items():
+            array = np.asarray(value)
+            if array.dtype.kind not in "biuf":
+                raise TypeError(f"{name}.load_state_dict: state {key!r} of parameter {i} is not numeric; nothing loaded")
+            if key == "step":  # a count
+                if array.shape != () or not np.isfinite(array) or array < 0 or float(array) != int(array):
+                    raise ValueError(
+                        f"{name}.load_state_dict: step of parameter {i} must be a count >= 0, got {value!r}; nothing loaded"
+                    )
+                state[key] = int(array)
+                continue
+            if array.shape != p.shape:
+                raise ValueError(
+                    f"{name}.load_state_dict: state {key!r} of parameter {i} has shape {array.shape}, "
+                    f"the parameter {p.shape}; nothing loaded"
+                )
+            if key in self.nonnegative_state and np.any(array < 0):
+                raise ValueError(
+                    f"{name}.load_state_dict: state {key!r} of parameter {i} has negative entries (it is a running "
+                    "sum of squares); nothing loaded"
+                )
+            state[key] = np.array(array, dtype=p.dtype)  # a buffer updated in place: an array of its own
+        return state
 
     def _all_params(self) -> list[Tensor]:
         return [p for group in self.param_groups for p in group["params"]]
@@ -125,8 +212,15 @@ class Optimizer:
 
 def _plain(value: Any, like: Any) -> Any:
     """A value read back from a file (a 0-d or 1-d array) in the type of its default."""
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"option value {value!r} is not a number")
     if isinstance(like, tuple):
-        return tuple(float(v) for v in np.asarray(value))
+        if array.shape != (len(like),):
+            raise ValueError(f"expected {len(like)} numbers like {like}, got {value!r}")
+        return tuple(float(v) for v in array)
+    if array.size != 1:
+        raise ValueError(f"expected one number, got {value!r}")
     if isinstance(like, bool):
         return bool(value)
     if isinstance(like, int) and not isinstance(like, bool) and float(value).is_integer():
@@ -141,6 +235,8 @@ class SGD(Optimizer):
         g   = g + momentum * buf if nesterov, else buf          (only when momentum != 0)
         p   = p - lr * g
     """
+
+    state_keys = frozenset({'momentum_buffer'})
 
     def __init__(
         self,
@@ -182,6 +278,9 @@ class Adam(Optimizer):
         m = beta1 * m + (1 - beta1) * g;   v = beta2 * v + (1 - beta2) * g**2
         p = p - lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
     """
+
+    state_keys = frozenset({'step', 'exp_avg', 'exp_avg_sq'})
+    nonnegative_state = frozenset({'exp_avg_sq'})
 
     def __init__(
         self,
@@ -258,6 +357,9 @@ class RMSprop(Optimizer):
         buf = momentum * buf + g / avg;  p = p - lr * buf   (momentum > 0, buf starts at 0)
     """
 
+    state_keys = frozenset({'step', 'square_avg', 'grad_avg', 'momentum_buffer'})
+    nonnegative_state = frozenset({'square_avg'})
+
     def __init__(
         self,
         params: Iterable[Any],
@@ -303,6 +405,9 @@ class Adagrad(Optimizer):
         sum = sum + g**2                                   (starts at initial_accumulator_value)
         p   = p - lr / (1 + (t - 1) * lr_decay) * g / (sqrt(sum) + eps)
     """
+
+    state_keys = frozenset({'step', 'sum'})
+    nonnegative_state = frozenset({'sum'})
 
     def __init__(
         self,
