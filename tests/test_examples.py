@@ -7,6 +7,10 @@ here until it gets one.
 
 ``seed_mlp.py`` also runs in-process at full size: its printed losses must be the source's,
 recomputed below with the source's own numpy algorithm (hand-derived gradients, no autograd).
+
+``makemore_mlp.py``, ``tiny_gpt.py`` and ``digits_cnn.py`` also train in-process at their
+``--tiny`` size through ``main()``, which returns their figures: the loss must fall well below
+guessing (or the accuracy beat chance), and the same seed must give the same run.
 """
 
 from __future__ import annotations
@@ -20,8 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-import source_numpy
+import numpy as np
 import pytest
+import source_numpy
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -92,6 +97,26 @@ def check_source_numpy(stdout: str, out: Path) -> None:
     assert step_losses(stdout) == source_losses(51)
 
 
+def check_makemore_mlp(stdout: str, out: Path) -> None:
+    # 20 steps: the command line works and prints its figures (test_makemore_mlp_learns trains longer)
+    assert 0 < printed_number(stdout, "val loss") < printed_number(stdout, "initial val loss") + 0.5
+    assert re.search(r"^samples: ", stdout, re.MULTILINE), stdout
+    assert "step" not in stdout, "--quiet should print no per-step lines"
+
+
+def check_tiny_gpt(stdout: str, out: Path) -> None:
+    # 5 steps: the command line works and prints its figures (test_tiny_gpt_learns trains longer)
+    assert 0 < printed_number(stdout, "val loss") < printed_number(stdout, "initial val loss") + 0.5
+    assert re.search(r"^sample:\nThe ", stdout, re.MULTILINE), stdout
+    assert "step" not in stdout, "--quiet should print no per-step lines"
+
+
+def check_digits_cnn(stdout: str, out: Path) -> None:
+    # one epoch reaches ~0.8 on the held-out quarter (the default 15 reach ~0.98); chance is 0.1
+    assert printed_number(stdout, "test accuracy") >= 0.5
+    assert "epoch" not in stdout, "--quiet should print no per-epoch lines"
+
+
 @dataclass
 class Run:
     args: list[str]  # reduced-size arguments
@@ -101,10 +126,17 @@ class Run:
 
 RUNS: dict[str, Run] = {
     "digits.py": Run(["--epochs", "5", "--quiet"], check_digits),
+    "digits_cnn.py": Run(["--tiny", "--epochs", "1", "--quiet"], check_digits_cnn, writes_files=False),
+    "makemore_mlp.py": Run(["--tiny", "--steps", "20", "--quiet"], check_makemore_mlp, writes_files=False),
     "moons.py": Run(["--steps", "150", "--quiet"], check_moons),
     # pictures need autograd.viz and Graphviz: test_seed_mlp_pictures covers them
     "seed_mlp.py": Run(["--steps", "51", "--no-pictures"], check_seed_mlp),
     "source_numpy.py": Run(["--steps", "51"], check_source_numpy, writes_files=False),
+    "tiny_gpt.py": Run(
+        ["--tiny", "--steps", "5", "--eval-windows", "16", "--sample-length", "10", "--quiet"],
+        check_tiny_gpt,
+        writes_files=False,
+    ),
 }
 
 
@@ -185,3 +217,76 @@ def test_seed_mlp_pictures(seed_mlp_main, capsys, tmp_path: Path) -> None:
     html = (tmp_path / "seed_mlp.html").read_text()
     assert "<svg" in svg and "</svg>" in svg
     assert "<html" in html.lower()
+
+
+# ----------------------------------------------------------------------------- makemore, GPT, convnet: in-process
+
+
+def example_main(name: str) -> Callable[[list[str]], dict]:
+    """The ``main`` of examples/``name``, loaded as a script is (examples/ is not a package)."""
+    return runpy.run_path(str(EXAMPLES / name))["main"]
+
+
+def test_makemore_mlp_learns_to_spell(capsys) -> None:
+    """--tiny (300 steps): the held-out words' loss falls well below uniform guessing (ln 27 = 3.30)."""
+    result = example_main("makemore_mlp.py")(["--tiny", "--quiet"])
+    assert result["words"] > 2000
+    assert result["initial_val_loss"] > 3.0  # an untrained model is about as good as guessing
+    assert result["val_loss"] < min(result["initial_val_loss"] - 0.4, np.log(27) - 0.4), result["val_loss"]
+    assert result["train_loss"] < result["initial_val_loss"] - 0.4
+    losses = result["losses"]
+    assert len(losses) == 300 and np.mean(losses[-50:]) < np.mean(losses[:50]) - 0.4
+    assert len(result["samples"]) == 5 and all(re.fullmatch("[a-z]*", w) for w in result["samples"]), result["samples"]
+    assert "val loss" in capsys.readouterr().out
+
+
+def test_makemore_mlp_reads_a_words_file(tmp_path: Path) -> None:
+    """--words FILE: one word a line, lower-cased, letters a-z only; too few words are refused."""
+    main = example_main("makemore_mlp.py")
+    path = tmp_path / "names.txt"
+    path.write_text("Emma\nolivia\n\nAva!\n" * 5 + "isabella\nsophia\n", encoding="utf-8")
+    result = main(["--tiny", "--words", str(path), "--steps", "5", "--quiet"])
+    assert result["words"] == 17
+    assert all(re.fullmatch("[a-z]*", w) for w in result["samples"]), result["samples"]
+    path.write_text("emma\nava\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="too few"):
+        main(["--words", str(path), "--quiet"])
+
+
+def test_tiny_gpt_learns_the_help_texts(capsys) -> None:
+    """--tiny (60 steps of a one-block model): the held-out loss falls far below uniform (ln 103 = 4.63)."""
+    result = example_main("tiny_gpt.py")(["--tiny", "--quiet"])
+    uniform = np.log(result["vocab_size"])
+    assert result["vocab_size"] > 60 and result["characters"] > 100_000
+    assert result["initial_val_loss"] > uniform - 0.5
+    assert result["val_loss"] < min(result["initial_val_loss"] - 1.0, uniform - 1.0), result["val_loss"]
+    assert result["train_loss"] < result["initial_train_loss"] - 1.0
+    assert np.mean(result["losses"][-10:]) < np.mean(result["losses"][:10]) - 0.5
+    assert result["sample"].startswith("The ") and len(result["sample"]) == len("The ") + 40
+    assert "val loss" in capsys.readouterr().out
+
+
+def test_digits_cnn_beats_chance(capsys) -> None:
+    """--tiny (2 epochs): far above chance (0.1) on the held-out images; the loss falls."""
+    result = example_main("digits_cnn.py")(["--tiny", "--quiet"])
+    assert result["initial_test_accuracy"] < 0.3
+    assert result["test_accuracy"] >= 0.7, result["test_accuracy"]
+    assert result["train_loss"][-1] < result["train_loss"][0] < np.log(10)
+    assert "test accuracy" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "name, args",
+    [
+        ("makemore_mlp.py", ["--tiny", "--steps", "20", "--samples", "3"]),
+        ("tiny_gpt.py", ["--tiny", "--steps", "3", "--eval-windows", "8", "--sample-length", "10"]),
+        ("digits_cnn.py", ["--tiny", "--epochs", "1", "--batch-size", "128"]),
+    ],
+)
+def test_new_examples_are_deterministic(name: str, args: list[str], capsys) -> None:
+    """The same seed gives the same run: losses, metrics and samples, to the last bit."""
+    main = example_main(name)
+    first, second = main([*args, "--quiet"]), main([*args, "--quiet"])
+    assert first == second
+    other = main([*args, "--quiet", "--seed", "1"])
+    assert other != first
