@@ -345,3 +345,25 @@ def test_constructors_refuse_nan_options(option):
     ps = [Tensor(np.ones(2), requires_grad=True)]
     with pytest.raises(ValueError, match=f"{option} must be finite"):
         Adam(ps, **{option: float("nan")})
+
+
+# ----------------------------------------------------------------------------- 0-d reductions (item 11)
+
+
+@pytest.mark.parametrize("method", ["sum", "mean", "max", "min", "prod", "logsumexp", "var", "std"])
+@pytest.mark.parametrize("axis", [0, -1, (0,), [-1]])
+def test_a_reduction_over_axis_0_of_a_0d_tensor_is_the_tensor_itself(method, axis):
+    """PyTorch accepts dim 0 / -1 on a 0-d tensor (numpy's sum and max do, its mean does not):
+    the one element, reduced over nothing more; its gradient flows back."""
+    x = Tensor(3.0, requires_grad=True)
+    y = getattr(x, method)(axis=axis)
+    expected = getattr(np, method if method != "logsumexp" else "sum")(np.float64(3.0)) if method not in ("var", "std") else 0.0
+    assert y.shape == () and float(y.item()) == pytest.approx(expected)
+    y.backward()
+    assert x.grad is not None and x.grad.shape == ()
+    assert float(x.grad.item()) == (0.0 if method in ("var", "std") else 1.0)
+
+
+def test_axis_1_of_a_0d_tensor_is_still_refused():
+    with pytest.raises(ValueError, match="sum: axis 1 is out of bounds"):
+        Tensor(3.0).sum(axis=1)
