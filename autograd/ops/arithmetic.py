@@ -165,6 +165,11 @@ class MatMul(Function):
         need_a, need_b = ctx.needs_input_grad
         if a.ndim == 2 and b.ndim == 2:  # the common case, read straight from the math
             return (grad @ b.T if need_a else None), (a.T @ grad if need_b else None)
+        if a.ndim > 2 and b.ndim == 2:  # a batch of inputs times one weight (a Linear layer on 3-D input):
+            # dL/dB sums over the batch, so one 2-D matmul of the flattened batch does it
+            grad_a = grad @ b.T if need_a else None
+            grad_b = a.reshape(-1, a.shape[-1]).T @ grad.reshape(-1, grad.shape[-1]) if need_b else None
+            return grad_a, grad_b
         if a.ndim > 1 and b.ndim > 1:  # batched: transpose the last two axes
             grad_a = grad @ b.swapaxes(-1, -2) if need_a else None
             grad_b = a.swapaxes(-1, -2) @ grad if need_b else None
