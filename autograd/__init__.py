@@ -1,5 +1,13 @@
 """autograd: a Tensor on numpy that records its ops and backpropagates through them."""
 
+from pathlib import Path as _Path
+
+from .install_check import check as _check_install
+
+_check_install("autograd", _Path(__file__).resolve().parent)  # HIPS autograd installed over it?
+
+__version__ = "0.2.0"
+
 from . import random as random  # autograd.random: the library-wide generator (default_generator, manual_seed)
 from .compile import compile
 
@@ -35,6 +43,7 @@ from .ops import (
 from .tensor import Tensor
 
 __all__ = [
+    "__version__",
     "Context",
     "Function",
     "Tensor",

@@ -135,7 +135,37 @@ class Tensor:
 
     @property
     def size(self) -> int:
+        """The number of elements, as numpy's ``size`` (PyTorch's ``x.size()`` is ``x.shape`` here)."""
+        return _Count(self.data.size)
+
+    def numel(self) -> int:
+        """The number of elements (PyTorch's name for ``size``)."""
         return self.data.size
+
+    def dim(self) -> int:
+        """The number of axes (PyTorch's name for ``ndim``)."""
+        return self.data.ndim
+
+    def cpu(self) -> Tensor:
+        """The tensor itself: everything here is a numpy array in main memory."""
+        return self
+
+    def cuda(self, *args: Any, **kwargs: Any) -> Tensor:
+        raise RuntimeError("cuda: this library computes with numpy on the CPU; there is no GPU device. Drop .cuda()")
+
+    def to(self, target: Any, *args: Any, **kwargs: Any) -> Tensor:
+        """``to(dtype)`` is ``astype(dtype)``; devices ("cuda", "mps") do not exist here, "cpu" is the tensor itself."""
+        if isinstance(target, str) and target.split(":")[0] in ("cpu",):
+            return self
+        if isinstance(target, str) and target.split(":")[0] in ("cuda", "mps", "xpu", "meta"):
+            raise RuntimeError(
+                f"to({target!r}): this library computes with numpy on the CPU; there is no {target} device. Drop .to()"
+            )
+        try:
+            dtype = np.dtype(target)
+        except TypeError:
+            raise TypeError(f"to: expected a numpy dtype (np.float32) or 'cpu', got {target!r}") from None
+        return self.astype(dtype)
 
     @property
     def is_leaf(self) -> bool:
@@ -490,10 +520,14 @@ class Tensor:
     def minimum(self, other: Any) -> Tensor:
         return ops.minimum(self, other)
 
-    def softmax(self, axis: int = -1) -> Tensor:
+    def softmax(self, axis: int = -1, **torch_spelling: Any) -> Tensor:
+        if torch_spelling:
+            refuse_torch_keywords("softmax", torch_spelling)
         return ops.Softmax.apply(self, axis)
 
-    def log_softmax(self, axis: int = -1) -> Tensor:
+    def log_softmax(self, axis: int = -1, **torch_spelling: Any) -> Tensor:
+        if torch_spelling:
+            refuse_torch_keywords("log_softmax", torch_spelling)
         return ops.LogSoftmax.apply(self, axis)
 
     def sin(self) -> Tensor:
@@ -808,6 +842,18 @@ def _check_grad(t: Tensor, value: Any) -> None:
         raise TypeError(
             f"grad: assigned a {value.dtype} gradient to a {t.dtype} tensor; cast it first "
             f"(g.astype(np.{t.dtype}))"
+        )
+
+
+class _Count(int):
+    """``x.size``: numpy's element count, an int. Called as PyTorch's ``x.size()``, it says
+    what to write instead (calling an int would otherwise fail with "'int' object is not callable")."""
+
+    def __call__(self, axis: Any = None) -> Any:
+        where = "x.shape" if axis is None else f"x.shape[{axis}]"
+        raise TypeError(
+            f"size is numpy's element count here (x.size == {int(self)}, an int); PyTorch's x.size"
+            f"({'' if axis is None else axis}) is {where} (and x.numel() the count)"
         )
 
 

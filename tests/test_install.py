@@ -1,0 +1,92 @@
+"""The wheel, and living beside the other packages named ``autograd`` and ``nn`` (issue 14).
+
+* the wheel holds the two packages and their ``py.typed`` markers, and no tests or caches;
+* in a fresh virtual environment, HIPS autograd (PyPI's ``autograd``) installed *before* this
+  wheel makes ``import autograd`` raise an ImportError that names HIPS autograd and the fix,
+  instead of breaking the other package's users obscurely; installed *after* it (its
+  ``__init__.py`` over ours), ``import nn`` says the same.
+
+These build real environments with pip (about a minute); they are skipped where pip cannot
+reach a package index.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import venv
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import autograd
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pip(python: Path | str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(python), "-m", "pip", "--disable-pip-version-check", "-q", *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+@pytest.fixture(scope="module")
+def wheels(tmp_path_factory) -> dict[str, Path]:
+    """This project's wheel (built from the checkout) and HIPS autograd's (from the index)."""
+    out = tmp_path_factory.mktemp("wheels")
+    built = pip(sys.executable, "wheel", "--no-deps", "-w", str(out), str(ROOT))
+    if built.returncode != 0:
+        pytest.skip(f"cannot build the wheel here: {built.stderr[-300:]}")
+    hips = pip(sys.executable, "download", "--no-deps", "-d", str(out), "autograd==1.7.0")
+    if hips.returncode != 0:
+        pytest.skip(f"no package index reachable for HIPS autograd: {hips.stderr[-300:]}")
+    found = {p.name.split("-")[0]: p for p in out.glob("*.whl")}
+    return {"ours": found["autograd_seed"], "hips": found["autograd"]}
+
+
+def test_the_wheel_holds_the_packages_and_py_typed_and_no_tests(wheels):
+    names = zipfile.ZipFile(wheels["ours"]).namelist()
+    assert "autograd/py.typed" in names and "nn/py.typed" in names
+    assert "autograd/__init__.py" in names and "nn/optim/__init__.py" in names and "autograd/ops/conv.py" in names
+    assert not [n for n in names if n.startswith(("tests/", "examples/", "benchmarks/")) or "__pycache__" in n]
+    version = next(n for n in names if n.endswith(".dist-info/METADATA"))
+    assert f"autograd_seed-{autograd.__version__}.dist-info" in version  # one version, from autograd.__version__
+
+
+def environment(tmp_path: Path, name: str) -> Path:
+    folder = tmp_path / name
+    venv.create(folder, with_pip=True)
+    python = folder / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    numpy = pip(python, "install", "numpy>=2.0")
+    if numpy.returncode != 0:
+        pytest.skip(f"cannot install numpy into a fresh environment: {numpy.stderr[-300:]}")
+    return python
+
+
+def run(python: Path, code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(python), "-c", code], capture_output=True, text=True, timeout=120, cwd="/")
+
+
+def test_hips_autograd_installed_first_is_named_on_import(wheels, tmp_path):
+    python = environment(tmp_path, "hips-then-ours")
+    assert pip(python, "install", "--no-deps", str(wheels["hips"])).returncode == 0
+    assert pip(python, "install", "--no-deps", str(wheels["ours"])).returncode == 0
+    result = run(python, "import autograd")
+    assert result.returncode != 0
+    assert "ImportError" in result.stderr and "HIPS autograd" in result.stderr
+    assert "fresh virtual environment" in result.stderr and "pip uninstall -y autograd autograd-seed" in result.stderr
+
+
+def test_hips_autograd_installed_after_is_named_by_import_nn(wheels, tmp_path):
+    python = environment(tmp_path, "ours-then-hips")
+    assert pip(python, "install", "--no-deps", str(wheels["ours"])).returncode == 0
+    assert run(python, "import autograd, nn; print(autograd.Tensor)").returncode == 0  # alone, it works
+    assert pip(python, "install", "--no-deps", str(wheels["hips"])).returncode == 0
+    result = run(python, "import nn")
+    assert result.returncode != 0
+    assert "ImportError" in result.stderr and "HIPS autograd" in result.stderr and "fresh virtual environment" in result.stderr
