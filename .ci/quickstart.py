@@ -6,7 +6,7 @@ import sys
 
 readme = pathlib.Path(__file__).resolve().parent.parent.joinpath("README.md").read_text()
 section = readme.split("## Quick start", 1)[1]
-block = re.search(r"```bash\n(.*?)```", section, re.S)
+block = re.search(r"```bash\n(.*?)```", section, re.DOTALL)
 if block is None:
     sys.exit("README.md: no ```bash block under '## Quick start'")
 commands = [line for line in block.group(1).splitlines() if line.strip()]

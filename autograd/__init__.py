@@ -37,16 +37,36 @@ from .function import Context, Function, once_differentiable
 from .gradcheck import gradcheck
 from .mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .ops import (
-    argmax, argmin, chunk, concatenate, cumprod, cumsum, einsum, gather, maximum, minimum, one_hot, pad, prod,
-    scatter_add, split, stack, std, take_along_axis, tril, triu, var, where,
+    argmax,
+    argmin,
+    chunk,
+    concatenate,
+    cumprod,
+    cumsum,
+    einsum,
+    gather,
+    maximum,
+    minimum,
+    one_hot,
+    pad,
+    prod,
+    scatter_add,
+    split,
+    stack,
+    std,
+    take_along_axis,
+    tril,
+    triu,
+    var,
+    where,
 )  # fmt: skip
 from .tensor import Tensor
 
 __all__ = [
-    "__version__",
     "Context",
     "Function",
     "Tensor",
+    "__version__",
     "arange",
     "argmax",
     "argmin",
