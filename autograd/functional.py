@@ -19,8 +19,9 @@ Two modes:
 * **forward mode** (``jvp``, ``jacobian(mode="forward")``) pushes a tangent along with the
   values while ``f`` runs: one pass per *input* direction gives a column. Each op's output
   tangent comes from its inputs' tangents. An op with a ``jvp`` rule (beside its forward and
-  backward) uses it; any other op gets its tangent from its own backward formula by the
-  double-vjp construction: its backward is linear in the upstream gradient u, so
+  backward: the arithmetic, matmul, exp/log/sqrt/tanh/sigmoid/relu, sum/mean, reshape and
+  transpose have one) uses it, plain numpy on the tangents; any other op gets its tangent
+  from its own backward formula by the double-vjp construction: its backward is linear in the upstream gradient u, so
   ``J t = d/du <backward(u), t>``, computed on that one op's local graph (never the whole
   program, never a Jacobian). That keeps every op of the library, and every user Function
   whose backward is written on Tensors, usable in forward mode.
@@ -368,7 +369,7 @@ class _TangentTracer:
             if rule is not None:
                 values = [a.data if is_tensor(a) else a for a in args]
                 zero = [0.0 if t is None else t for t in tangents]
-                result = rule(ctx, out.data, zero, *values)
+                result = np.broadcast_to(rule(ctx, out.data, zero, *values), out.shape)  # a tangent per element
             elif ctx.needs_input_grad:
                 result = _tangent_by_double_vjp(ctx, out, args, tangents)
             else:  # not recorded (f ran it under no_grad): a constant, as in reverse mode

@@ -23,6 +23,12 @@ class Add(Function):
     def backward(ctx: Context, grad: Grad) -> tuple[Grad, Grad]:
         return grad, grad
 
+    @staticmethod
+    def jvp(ctx: Context, out: Any, tangents: Any, a, b: Any) -> Any:
+        """Forward mode: the output's tangent from the inputs' (0.0 for an input that does not move)."""
+        ta, tb = tangents
+        return ta + tb
+
 
 class Sub(Function):
     """c = a - b;  dc/da = 1,  dc/db = -1"""
@@ -35,6 +41,12 @@ class Sub(Function):
     def backward(ctx: Context, grad: Grad) -> tuple[Grad, Grad | None]:
         return grad, (-grad if ctx.needs_input_grad[1] else None)
 
+    @staticmethod
+    def jvp(ctx: Context, out: Any, tangents: Any, a, b: Any) -> Any:
+        """Forward mode: the output's tangent from the inputs' (0.0 for an input that does not move)."""
+        ta, tb = tangents
+        return ta - tb
+
 
 class Neg(Function):
     """b = -a;  db/da = -1"""
@@ -46,6 +58,12 @@ class Neg(Function):
     @staticmethod
     def backward(ctx: Context, grad: Grad) -> Grad:
         return -grad
+
+    @staticmethod
+    def jvp(ctx: Context, out: Any, tangents: Any, x: Any) -> Any:
+        """Forward mode: the output's tangent from the inputs' (0.0 for an input that does not move)."""
+        t, = tangents
+        return -t
 
 
 class Mul(Function):
@@ -62,6 +80,12 @@ class Mul(Function):
         need_a, need_b = ctx.needs_input_grad
         return (grad * b if need_a else None), (grad * a if need_b else None)
 
+    @staticmethod
+    def jvp(ctx: Context, out: Any, tangents: Any, a, b: Any) -> Any:
+        """Forward mode: the output's tangent from the inputs' (0.0 for an input that does not move)."""
+        ta, tb = tangents
+        return ta * b + a * tb
+
 
 class Div(Function):
     """c = a / b;  dc/da = 1 / b,  dc/db = -a / b**2"""
@@ -76,6 +100,12 @@ class Div(Function):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         return (grad / b if need_a else None), (-grad * a / (b * b) if need_b else None)
+
+    @staticmethod
+    def jvp(ctx: Context, out: Any, tangents: Any, a, b: Any) -> Any:
+        """Forward mode: the output's tangent from the inputs' (0.0 for an input that does not move)."""
+        ta, tb = tangents
+        return (ta - out * tb) / b
 
 
 class Pow(Function):
@@ -193,6 +223,20 @@ class MatMul(Function):
             if b.ndim == 1:
                 grad_b = grad_b.reshape(grad_b.shape[:-1])
         return grad_a, grad_b
+
+    @staticmethod
+    def jvp(ctx: Context, out: Any, tangents: Any, a, b: Any) -> Any:
+        """Forward mode: the output's tangent from the inputs' (0.0 for an input that does not move)."""
+        ta, tb = tangents
+        return _matmul_tangent(ta, b) + _matmul_tangent(a, tb, left=False)
+
+
+def _matmul_tangent(a: Any, b: Any, left: bool = True) -> Any:
+    """One term of d(a @ b) = da @ b + a @ db: 0 when the moving factor's tangent is 0."""
+    moving = a if left else b
+    if np.ndim(moving) == 0:  # 0.0: that input does not move
+        return 0.0
+    return np.matmul(a, b)
 
 
 def _matmul_mismatch(a: tuple[int, ...], b: tuple[int, ...]) -> str:

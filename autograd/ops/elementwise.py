@@ -31,6 +31,12 @@ class Exp(Function):
     def backward(ctx: Context, grad: Grad) -> Grad:
         return grad * ctx.output
 
+    @staticmethod
+    def jvp(ctx: Context, out: Any, tangents: Any, x: Any) -> Any:
+        """Forward mode: the output's tangent from the inputs' (0.0 for an input that does not move)."""
+        t, = tangents
+        return t * out
+
 
 class Log(Function):
     """y = ln x;  dy/dx = 1 / x"""
@@ -44,6 +50,12 @@ class Log(Function):
     def backward(ctx: Context, grad: Grad) -> Grad:
         (x,) = ctx.saved_tensors
         return grad / x
+
+    @staticmethod
+    def jvp(ctx: Context, out: Any, tangents: Any, x: Any) -> Any:
+        """Forward mode: the output's tangent from the inputs' (0.0 for an input that does not move)."""
+        t, = tangents
+        return t / x
 
 
 class Sqrt(Function):
@@ -59,6 +71,12 @@ class Sqrt(Function):
     def backward(ctx: Context, grad: Grad) -> Grad:
         return grad / (ctx.output * 2.0)
 
+    @staticmethod
+    def jvp(ctx: Context, out: Any, tangents: Any, x: Any) -> Any:
+        """Forward mode: the output's tangent from the inputs' (0.0 for an input that does not move)."""
+        t, = tangents
+        return t / (out * 2.0)
+
 
 class Tanh(Function):
     """y = tanh x;  dy/dx = 1 - y**2"""
@@ -73,6 +91,12 @@ class Tanh(Function):
     def backward(ctx: Context, grad: Grad) -> Grad:
         y = ctx.output
         return grad * (1.0 - y * y)
+
+    @staticmethod
+    def jvp(ctx: Context, out: Any, tangents: Any, x: Any) -> Any:
+        """Forward mode: the output's tangent from the inputs' (0.0 for an input that does not move)."""
+        t, = tangents
+        return t * (1.0 - out * out)
 
 
 class Sigmoid(Function):
@@ -94,6 +118,12 @@ class Sigmoid(Function):
         y = ctx.output
         return grad * (y * (1.0 - y))
 
+    @staticmethod
+    def jvp(ctx: Context, out: Any, tangents: Any, x: Any) -> Any:
+        """Forward mode: the output's tangent from the inputs' (0.0 for an input that does not move)."""
+        t, = tangents
+        return t * out * (1.0 - out)
+
 
 class ReLU(Function):
     """y = max(x, 0);  dy/dx = 1 where x > 0, else 0 (0 at x == 0, as in PyTorch and the source)"""
@@ -107,6 +137,12 @@ class ReLU(Function):
     def backward(ctx: Context, grad: Grad) -> Any:
         (x,) = ctx.saved_tensors
         return grad * (x > 0)
+
+    @staticmethod
+    def jvp(ctx: Context, out: Any, tangents: Any, x: Any) -> Any:
+        """Forward mode: the output's tangent from the inputs' (0.0 for an input that does not move)."""
+        t, = tangents
+        return t * (x > 0)
 
 
 class Abs(Function):

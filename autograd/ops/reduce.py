@@ -66,6 +66,12 @@ class Sum(Function):
     def backward(ctx: Context, grad: Grad) -> tuple[Grad, None, None]:
         return _spread(grad, ctx), None, None
 
+    @staticmethod
+    def jvp(ctx: Context, out: Any, tangents: Any, x, axis, keepdims: Any) -> Any:
+        """Forward mode: the output's tangent from the inputs' (0.0 for an input that does not move)."""
+        t, _, _ = tangents
+        return np.sum(np.broadcast_to(t, x.shape), axis=ctx.axis, keepdims=ctx.keepdims)
+
 
 class Mean(Function):
     """y = sum(x) / n over axes;  dy/dx = 1 / n"""
@@ -80,6 +86,12 @@ class Mean(Function):
     @staticmethod
     def backward(ctx: Context, grad: Grad) -> tuple[Grad, None, None]:
         return _spread(grad, ctx) / ctx.count, None, None
+
+    @staticmethod
+    def jvp(ctx: Context, out: Any, tangents: Any, x, axis, keepdims: Any) -> Any:
+        """Forward mode: the output's tangent from the inputs' (0.0 for an input that does not move)."""
+        t, _, _ = tangents
+        return np.mean(np.broadcast_to(t, x.shape), axis=ctx.axis, keepdims=ctx.keepdims)
 
 
 class _Extreme(Function):

@@ -27,6 +27,12 @@ class Reshape(Function):
     def backward(ctx: Context, grad: Grad) -> tuple[Grad, None]:
         return grad.reshape(ctx.in_shape), None
 
+    @staticmethod
+    def jvp(ctx: Context, out: Any, tangents: Any, x, shape: Any) -> Any:
+        """Forward mode: the output's tangent from the inputs' (0.0 for an input that does not move)."""
+        t, _ = tangents
+        return np.reshape(np.broadcast_to(t, x.shape), out.shape)
+
 
 class Transpose(Function):
     """y = x with its axes permuted;  dL/dx = dL/dy with the inverse permutation"""
@@ -43,6 +49,12 @@ class Transpose(Function):
             return grad.transpose(), None
         inverse = tuple(int(i) for i in np.argsort(normalize_axis_tuple(axes, grad.ndim)))
         return grad.transpose(inverse), None
+
+    @staticmethod
+    def jvp(ctx: Context, out: Any, tangents: Any, x, axes: Any) -> Any:
+        """Forward mode: the output's tangent from the inputs' (0.0 for an input that does not move)."""
+        t, _ = tangents
+        return np.transpose(np.broadcast_to(t, x.shape), ctx.axes)
 
 
 def _index_add(g: Any, index: Any, shape: tuple[int, ...]) -> np.ndarray:
