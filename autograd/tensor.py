@@ -221,11 +221,11 @@ class Tensor:
         return float(self.item())
 
     def __index__(self) -> int:
-        """An integer tensor of one element as a Python int: ``names[t.argmax()]`` works."""
-        if self.dtype.kind not in "iub" or self.size != 1:
+        """A 0-d integer tensor as a Python int: ``names[t.argmax()]`` works (as numpy's 0-d arrays:
+        a (1,)-shaped tensor is not an index, so ``a[Tensor([1])]`` stays an array index)."""
+        if self.dtype.kind not in "iub" or self.ndim != 0:
             raise TypeError(
-                f"only a one-element integer tensor can be used as an index, not a {self.dtype} tensor of "
-                f"shape {self.shape}"
+                f"only a 0-d integer tensor can be used as an index, not a {self.dtype} tensor of shape {self.shape}"
             )
         _reading("__index__")
         return int(self.data.reshape(()))

@@ -65,3 +65,14 @@ def test_pytorch_keywords_name_numpys_spelling(call, spelling):
 
 def test_version_is_one_string():
     assert isinstance(autograd.__version__, str) and autograd.__version__.count(".") == 2
+
+
+def test_a_0d_integer_tensor_is_an_index_and_a_1_element_one_is_not():
+    names = ["a", "b", "c"]
+    assert names[Tensor([1.0, 5.0, 2.0]).argmax()] == "b"
+    a = np.arange(5.0)
+    assert a[Tensor([1])].shape == a[np.array([1])].shape == (1,)  # an array index, as in numpy
+    with pytest.raises(TypeError, match="only a 0-d integer tensor"):
+        names[Tensor([1])]
+    with pytest.raises(TypeError, match="only a 0-d integer tensor"):
+        names[Tensor(1.0)]
