@@ -176,6 +176,8 @@ def np_interpolate(x, out, scales, mode, align_corners):
     if mode == "nearest":
 
         def nearest(n_in, n_o, sc):
+            if n_o == n_in:  # a side whose size does not change is copied, even with a scale factor (as torch)
+                return np.arange(n_in)
             f = np.float32(1.0 / sc) if sc else np.float32(n_in) / np.float32(n_o)
             return np.minimum(np.floor(np.arange(n_o, dtype=np.float32) * f).astype(int), n_in - 1)
 
@@ -914,3 +916,16 @@ def test_layer_errors() -> None:
         nn.ConvTranspose2d(3, 4, 3, padding="same")
     with _raises("conv2d", "3 channels"):
         nn.Conv2d(2, 4, 3)(X4)
+
+
+def test_interpolate_copies_a_side_whose_size_does_not_change_as_torch():
+    """Regression: a scale factor that keeps a side's size (3 * 1.2 -> 3) copies that side (torch's
+    rule); the numpy reference once read it through the scale (1/1.2) instead, seen only when a
+    non-derandomized run drew such a scale."""
+    x = np.arange(1.0, 4.0).reshape(1, 1, 1, 3)
+    t = Tensor(x, requires_grad=True)
+    y = C.interpolate(t, scale_factor=1.2, mode="nearest")
+    np.testing.assert_array_equal(y.data, x)
+    np.testing.assert_array_equal(np_interpolate(x, (1, 3), (1.2, 1.2), "nearest", False), x)
+    y.sum().backward()
+    np.testing.assert_array_equal(t.grad.data, np.ones_like(x))
