@@ -31,7 +31,8 @@ import re
 import traceback
 import warnings
 from collections import OrderedDict
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -118,7 +119,9 @@ class Sym:
     def __getitem__(self, index: Any) -> Any:
         for i in index if type(index) is tuple else (index,):
             if type(i) is Sym and i.dtype == bool:
-                raise CompileError("indexing with a boolean mask computed from traced values: the shape depends on data")
+                raise CompileError(
+                    "indexing with a boolean mask computed from traced values: the shape depends on data"
+                )
         return self.program.emit(self.value[_values(index)], ("{}[{}]", [self, _Index(index)]))
 
     def call(self, fn: Callable[..., Any], *args: Any) -> Any:
@@ -161,6 +164,8 @@ for _ufunc, _names in (
 for _ufunc, _name in ((np.greater, "gt"), (np.greater_equal, "ge"), (np.less, "lt"), (np.less_equal, "le"),
                       (np.equal, "eq"), (np.not_equal, "ne")):  # fmt: skip
     setattr(Sym, f"__{_name}__", _make_operator(_ufunc, False))
+
+
 def _make_method(name: str) -> Callable[..., Any]:
     return lambda self, *args, **kwargs: self._method(name, *args, **kwargs)
 
@@ -535,7 +540,11 @@ def _outputs(result: Any) -> tuple[list[Any], Any]:
 def _parameter_names(fn: Callable[..., Any], n: int) -> list[str]:
     """Names for fn's first ``n`` positional arguments (``arg<i>`` where it has none)."""
     try:
-        names = [p.name for p in inspect.signature(fn).parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        names = [
+            p.name
+            for p in inspect.signature(fn).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
     except (TypeError, ValueError):
         names = []
     return [names[i] if i < len(names) else f"arg{i}" for i in range(n)]
@@ -681,7 +690,10 @@ def _build(fn: Callable[..., Any], name: str, args: tuple[Any, ...], tracer: Tra
     header = f"# autograd.compile({name}): generated from each op's own forward and backward"
     forward_src = [f"def forward({', '.join(params)}):", *program.code(0, forward_end)]
     forward_src.append(f"    return ({returned},), ({', '.join(saved_names)}{',' if len(saved_names) == 1 else ''})")
-    backward_src = [f"def backward({', '.join(backward_params + saved_names)}):", *program.code(forward_end, len(program.lines))]
+    backward_src = [
+        f"def backward({', '.join(backward_params + saved_names)}):",
+        *program.code(forward_end, len(program.lines)),
+    ]
     rendered = [program.render(g) if g is not None else "None" for g in grads_out]
     backward_src.append(f"    return ({', '.join(rendered)}{',' if len(rendered) == 1 else ''})")
     source = "\n".join([header, *forward_src, "", "", *backward_src]) + "\n"
@@ -694,7 +706,9 @@ def _build(fn: Callable[..., Any], name: str, args: tuple[Any, ...], tracer: Tra
     entry.source = source
     entry.inputs = inputs
     entry.grad_inputs = grad_positions
-    entry.leaf_specs = [(ref, ref.data.shape, ref.data.dtype, ref.requires_grad) for kind, ref in inputs if kind == "leaf"]
+    entry.leaf_specs = [
+        (ref, ref.data.shape, ref.data.dtype, ref.requires_grad) for kind, ref in inputs if kind == "leaf"
+    ]
     entry.structure = structure
     entry.out_meta = [(t.shape, t.dtype, d) for t, d in zip(outputs, differentiable)]
     return entry
@@ -746,7 +760,9 @@ def _run(entry: _Entry, args: tuple[Any, ...]) -> Any:
     outs, saved = entry.forward(*arrays)
     record = mode.enabled and entry.backward is not None
     if record:
-        grad_tensors = [ref if kind == "leaf" else args[ref] for kind, ref in (entry.inputs[k] for k in entry.grad_inputs)]
+        grad_tensors = [
+            ref if kind == "leaf" else args[ref] for kind, ref in (entry.inputs[k] for k in entry.grad_inputs)
+        ]
         sources = tuple([t if t.grad_fn is None else t.grad_fn for t in grad_tensors])
         needs = (True,) * len(sources)
     results = []

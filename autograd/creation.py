@@ -12,7 +12,8 @@ library-wide generator that ``manual_seed`` seeds (see ``autograd.random``).
 from __future__ import annotations
 
 import operator
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

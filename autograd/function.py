@@ -37,7 +37,8 @@ import re
 import threading
 import traceback
 import weakref
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -439,8 +440,7 @@ def as_tensor(value: Any, like: Tensor | None = None, op: str = "tensor") -> Ten
             )
         return tensor._make(data)
     raise TypeError(
-        f"{op}: unsupported operand type {type(value).__name__}; use a Tensor, a numpy array "
-        "or a Python number"
+        f"{op}: unsupported operand type {type(value).__name__}; use a Tensor, a numpy array or a Python number"
     )
 
 

@@ -240,7 +240,9 @@ def jacobian(f: Callable[..., Any], argnums: Argnums = 0, mode: str = "reverse")
     return jacobian_f
 
 
-def _reverse_jacobian(f: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any], nums: tuple[int, ...]) -> list[Any]:
+def _reverse_jacobian(
+    f: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any], nums: tuple[int, ...]
+) -> list[Any]:
     inputs = _Inputs(args, nums, "jacobian")
     out, _ = _call(f, inputs.args, kwargs, False, "jacobian")
     rows: list[list[Any]] = [[] for _ in nums]

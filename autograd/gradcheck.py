@@ -7,7 +7,7 @@ with an error of order eps**2 (from the third derivative) plus rounding of order
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

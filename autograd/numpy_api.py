@@ -14,7 +14,8 @@ written on values: ``p.data -= lr * p.grad`` updates the array, records nothing.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -22,8 +23,6 @@ from . import ops
 from .function import as_tensor, bump_version, is_tensor
 
 # ----------------------------------------------------------------------------- ufuncs
-
-
 
 
 # numpy ufunc -> the op, on Tensors (non-Tensor operands are made Tensors first)
@@ -121,7 +120,9 @@ def _no_dtype_out(name: str, dtype: Any = None, out: Any = None, **rest: Any) ->
 
 
 def _reduction(method: str) -> Callable[..., Any]:
-    def reduce(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, **rest: Any) -> Any:
+    def reduce(
+        a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, **rest: Any
+    ) -> Any:
         _no_dtype_out(method, dtype, out, **rest)
         return getattr(as_tensor(a, op=method), method)(axis=axis, keepdims=keepdims)
 

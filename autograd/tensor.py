@@ -7,7 +7,8 @@ on every leaf that has ``requires_grad=True``. Operators are one-line calls into
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -840,8 +841,7 @@ def _check_grad(t: Tensor, value: Any) -> None:
         raise ValueError(f"grad: assigned a gradient of shape {value.shape} to a tensor of shape {t.shape}")
     if value.dtype != t.dtype:
         raise TypeError(
-            f"grad: assigned a {value.dtype} gradient to a {t.dtype} tensor; cast it first "
-            f"(g.astype(np.{t.dtype}))"
+            f"grad: assigned a {value.dtype} gradient to a {t.dtype} tensor; cast it first (g.astype(np.{t.dtype}))"
         )
 
 

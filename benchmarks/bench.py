@@ -134,7 +134,6 @@ def make_problem(size: Size, dtype: str) -> dict[str, np.ndarray]:
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
 from source_numpy import forward_backward  # noqa: E402
 
-
 # ============================================================================ contenders
 #
 # Each contender owns a copy of the problem and trains it in place: ``step()`` runs one full
@@ -518,9 +517,11 @@ def run_step_section(args: argparse.Namespace, log: Callable[[str], None]) -> di
                 "contenders": {},
             }
             results.append(entry)
-            log(f"step {size_name} {size} {dtype}: step-0 loss {check['loss_step0'][REFERENCE]:.10g}, "
+            log(
+                f"step {size_name} {size} {dtype}: step-0 loss {check['loss_step0'][REFERENCE]:.10g}, "
                 f"{'all agree' if check['agree'] else 'DISAGREE: ' + ', '.join(check['disagree'])}"
-                + (f"; skipped: {', '.join(skipped)}" if skipped else ""))
+                + (f"; skipped: {', '.join(skipped)}" if skipped else "")
+            )
             drop_disagreeing(contenders, check, skipped)
             # Warm-up (after the check's two steps), which also sizes each contender's timed batch.
             samples, batch = time_contenders(contenders, args)
@@ -537,10 +538,14 @@ def run_step_section(args: argparse.Namespace, log: Callable[[str], None]) -> di
 
 
 def print_step_table(section: dict[str, Any]) -> None:
-    print("\n== step: one training step (forward, loss, backward, SGD update), median µs per step; "
-          "x minimal = ratio to the minimal numpy step ==")
-    print(f"{'size':<8} {'shape':<22} {'dtype':<8} {'contender':<9} {'µs/step':>12} {'x minimal':>9} "
-          f"{'spread':>7} {'steps/rep':>9}  what")
+    print(
+        "\n== step: one training step (forward, loss, backward, SGD update), median µs per step; "
+        "x minimal = ratio to the minimal numpy step =="
+    )
+    print(
+        f"{'size':<8} {'shape':<22} {'dtype':<8} {'contender':<9} {'µs/step':>12} {'x minimal':>9} "
+        f"{'spread':>7} {'steps/rep':>9}  what"
+    )
     for e in section["results"]:
         shape = str(Size(**e["shape"]))
         for name, r in e["contenders"].items():
@@ -551,9 +556,11 @@ def print_step_table(section: dict[str, Any]) -> None:
         for name, why in e["skipped"].items():
             print(f"{e['size']:<8} {shape:<22} {e['dtype']:<8} {name:<9} {'skipped: ' + why}")
         c = e["check"]
-        print(f"{'':<8} step-0 summed loss {c['loss_step0'][c['reference']]:.10g}; "
-              f"contenders {'agree' if c['agree'] else 'DISAGREE'} at steps 0 and 1 "
-              f"(max rel diff {max(c['max_rel_diff'].values()):.1e}, rtol {c['rtol']:.0e})")
+        print(
+            f"{'':<8} step-0 summed loss {c['loss_step0'][c['reference']]:.10g}; "
+            f"contenders {'agree' if c['agree'] else 'DISAGREE'} at steps 0 and 1 "
+            f"(max rel diff {max(c['max_rel_diff'].values()):.1e}, rtol {c['rtol']:.0e})"
+        )
 
 
 # ============================================================================ section: chain
@@ -605,7 +612,9 @@ def chain_once(n_ops: int) -> dict[str, float]:
     expected_grad = CHAIN_A**k
     ok = math.isclose(value, expected_value, rel_tol=1e-9) and math.isclose(grad, expected_grad, rel_tol=1e-9)
     if not ok:
-        raise RuntimeError(f"chain of {n_ops} ops: got value {value}, grad {grad}; expected {expected_value}, {expected_grad}")
+        raise RuntimeError(
+            f"chain of {n_ops} ops: got value {value}, grad {grad}; expected {expected_value}, {expected_grad}"
+        )
     return {
         "forward": t1 - t0,
         "backward": t2 - t1,
@@ -640,20 +649,28 @@ def run_chain_section(args: argparse.Namespace, log: Callable[[str], None]) -> d
             "samples_total_s": [r["total"] for r in runs],
         }
     ratio = out["runs"][str(big)]["total_s"] / out["runs"][str(small)]["total_s"]
-    out.update(ops_ratio=big / small, time_ratio=ratio, target=1.2 * big / small, meets_target=ratio <= 1.2 * big / small)
+    out.update(
+        ops_ratio=big / small, time_ratio=ratio, target=1.2 * big / small, meets_target=ratio <= 1.2 * big / small
+    )
     log(f"chain: {small} and {big} ops, time ratio {ratio:.2f}")
     return out
 
 
 def print_chain_table(section: dict[str, Any]) -> None:
     print("\n== chain: forward + backward through a chain of 0-d ops (x = x * 1.0001 + 0.0001), medians ==")
-    print(f"{'ops':>9} {'forward s':>10} {'backward s':>11} {'free s':>8} {'total s':>9} {'µs/op':>7}   "
-          f"{'of which GC s':>13} {'full GCs':>8}")
+    print(
+        f"{'ops':>9} {'forward s':>10} {'backward s':>11} {'free s':>8} {'total s':>9} {'µs/op':>7}   "
+        f"{'of which GC s':>13} {'full GCs':>8}"
+    )
     for r in section["runs"].values():
-        print(f"{r['n_ops']:>9} {r['forward_s']:>10.3f} {r['backward_s']:>11.3f} {r['free_s']:>8.3f} "
-              f"{r['total_s']:>9.3f} {r['us_per_op']:>7.2f}   {r['gc_s']:>13.3f} {r['gc_full_collections']:>8}")
-    print(f"{section['ops_ratio']:.0f}x the ops took {section['time_ratio']:.2f}x the time "
-          f"(target <= {section['target']:.0f}x: {'met' if section['meets_target'] else 'MISSED'})")
+        print(
+            f"{r['n_ops']:>9} {r['forward_s']:>10.3f} {r['backward_s']:>11.3f} {r['free_s']:>8.3f} "
+            f"{r['total_s']:>9.3f} {r['us_per_op']:>7.2f}   {r['gc_s']:>13.3f} {r['gc_full_collections']:>8}"
+        )
+    print(
+        f"{section['ops_ratio']:.0f}x the ops took {section['time_ratio']:.2f}x the time "
+        f"(target <= {section['target']:.0f}x: {'met' if section['meets_target'] else 'MISSED'})"
+    )
 
 
 # ============================================================================ section: memory
@@ -683,7 +700,9 @@ def _bytes(n: float) -> str:
 
 
 def run_memory_section(args: argparse.Namespace, log: Callable[[str], None]) -> dict[str, Any]:
-    size = max((SIZES[s] for s in args.sizes), key=lambda s: s.n_in * s.hidden + s.hidden * s.n_out + s.batch * s.hidden)
+    size = max(
+        (SIZES[s] for s in args.sizes), key=lambda s: s.n_in * s.hidden + s.hidden * s.n_out + s.batch * s.hidden
+    )
     dtype = args.dtypes[0]
     problem = make_problem(size, dtype)
     loops = {}
@@ -706,14 +725,20 @@ def run_memory_section(args: argparse.Namespace, log: Callable[[str], None]) -> 
 
 
 def print_memory_table(section: dict[str, Any]) -> None:
-    print(f"\n== memory: tracemalloc peak over {section['steps']} training steps, "
-          f"{section['size']} {Size(**section['shape'])} {section['dtype']} ==")
+    print(
+        f"\n== memory: tracemalloc peak over {section['steps']} training steps, "
+        f"{section['size']} {Size(**section['shape'])} {section['dtype']} =="
+    )
     print(f"{'loop':<6} {'setup':>10} {'peak':>10} {'peak-setup':>11} {'at the end':>11}")
     for name, m in section["loops"].items():
-        print(f"{name:<6} {_bytes(m['setup_bytes']):>10} {_bytes(m['peak_bytes']):>10} "
-              f"{_bytes(m['peak_above_setup_bytes']):>11} {_bytes(m['end_bytes']):>11}")
-    print(f"nn / numpy peak: {section['peak_ratio']:.2f}x (target <= 1.2x: {'met' if section['meets_target'] else 'MISSED'}); "
-          f"above setup: {section['peak_above_setup_ratio']:.2f}x")
+        print(
+            f"{name:<6} {_bytes(m['setup_bytes']):>10} {_bytes(m['peak_bytes']):>10} "
+            f"{_bytes(m['peak_above_setup_bytes']):>11} {_bytes(m['end_bytes']):>11}"
+        )
+    print(
+        f"nn / numpy peak: {section['peak_ratio']:.2f}x (target <= 1.2x: {'met' if section['meets_target'] else 'MISSED'}); "
+        f"above setup: {section['peak_above_setup_ratio']:.2f}x"
+    )
 
 
 # ============================================================================ section: overhead
@@ -727,7 +752,12 @@ OVERHEAD_OPS = [
     ("a * b, no_grad", "a * b", "x * y", True),
     ("a + b, no_grad", "a + b", "x + y", True),
     # The README's example; the numpy line computes the same values and gradients by hand.
-    ("c = a*b + b**3; backward", "c = a * b + b ** 3; c.backward(); {reset}", "c = x * y + y ** 3; ga = y; gb = x + 3 * y ** 2", False),
+    (
+        "c = a*b + b**3; backward",
+        "c = a * b + b ** 3; c.backward(); {reset}",
+        "c = x * y + y ** 3; ga = y; gb = x + 3 * y ** 2",
+        False,
+    ),
 ]
 RESET_GRADS = {
     "autograd": "a.grad = None; b.grad = None",
@@ -911,8 +941,10 @@ def run_scalar_section(args: argparse.Namespace, log: Callable[[str], None]) -> 
     if "torch" in args.contenders and missing_reason("torch") is None:
         libs.append("torch")
     check = check_readme_example(libs)
-    log(f"scalar: README example g = {check['values'].get('autograd', {}).get('g')}, "
-        f"{'all agree with micrograd' if check['agree'] else 'DISAGREE: ' + ', '.join(check['disagree'])}")
+    log(
+        f"scalar: README example g = {check['values'].get('autograd', {}).get('g')}, "
+        f"{'all agree with micrograd' if check['agree'] else 'DISAGREE: ' + ', '.join(check['disagree'])}"
+    )
     timed_libs = [lib for lib in libs if lib not in check["disagree"] or lib == "micrograd"]
     timers: dict[str, Callable[[], float]] = {}
     for key, _, stmt, _ in SCALAR_CASES:
@@ -925,7 +957,7 @@ def run_scalar_section(args: argparse.Namespace, log: Callable[[str], None]) -> 
             timers[f"{key}|{lib}"] = lambda timer=timer, number=number: timer.timeit(number) / number
     samples = interleaved(timers, args.repeats)
     rows = []
-    for key, label, stmt, target in SCALAR_CASES:
+    for key, label, _stmt, target in SCALAR_CASES:
         row: dict[str, Any] = {"case": key, "label": label, "target_ratio": target}
         base = statistics.median(samples[f"{key}|micrograd"])
         for lib in libs:
@@ -947,14 +979,19 @@ def run_scalar_section(args: argparse.Namespace, log: Callable[[str], None]) -> 
 
 
 def print_scalar_table(section: dict[str, Any]) -> None:
-    print("\n== scalar: µs per call on 0-d float64 values, medians, GC on "
-          "(x micrograd = ratio to micrograd; the target is for autograd) ==")
+    print(
+        "\n== scalar: µs per call on 0-d float64 values, medians, GC on "
+        "(x micrograd = ratio to micrograd; the target is for autograd) =="
+    )
     if "skipped" in section:
         print(f"skipped: {section['skipped']}")
         return
     others = [lib for lib in section["libraries"] if lib != "micrograd"]
-    print(f"{'case':<42} {'micrograd':>9}" + "".join(f" {lib:>9} {'x micrograd':>11}" for lib in others)
-          + f" {'target':>8}")
+    print(
+        f"{'case':<42} {'micrograd':>9}"
+        + "".join(f" {lib:>9} {'x micrograd':>11}" for lib in others)
+        + f" {'target':>8}"
+    )
     for row in section["rows"]:
         line = f"{row['label']:<42} {row['micrograd_us']:>9.2f}"
         for lib in others:
@@ -970,9 +1007,11 @@ def print_scalar_table(section: dict[str, Any]) -> None:
     c = section["check"]
     got = ", ".join(f"{k} = {v:.10g}" for k, v in c["values"]["micrograd"].items())
     printed = ", ".join(str(v) for v in README_PRINTED.values())
-    print(f"check: README example, micrograd {got} (its README prints {printed}); "
-          + ("all agree" if c["agree"] else "DISAGREE: " + ", ".join(c["disagree"] or ["micrograd vs its README"]))
-          + f" (max rel diff {max(c['max_rel_diff'].values()):.1e}, rtol {c['rtol']:.0e})")
+    print(
+        f"check: README example, micrograd {got} (its README prints {printed}); "
+        + ("all agree" if c["agree"] else "DISAGREE: " + ", ".join(c["disagree"] or ["micrograd vs its README"]))
+        + f" (max rel diff {max(c['max_rel_diff'].values()):.1e}, rtol {c['rtol']:.0e})"
+    )
 
 
 # ============================================================================ section: transformer
@@ -1131,7 +1170,9 @@ def single_threaded() -> Any:
                 "torch_threads": torch.get_num_threads(),
                 "numpy_blas_threads": numpy_blas_threads(),
                 "threadpoolctl": threadpool_limits is not None,
-                "note": None if threadpool_limits is not None else (
+                "note": None
+                if threadpool_limits is not None
+                else (
                     "threadpoolctl is not installed: numpy's BLAS keeps its default threads "
                     "(set OPENBLAS_NUM_THREADS=1 or the like to run it single-threaded)"
                 ),
@@ -1154,8 +1195,10 @@ def run_transformer_section(args: argparse.Namespace, log: Callable[[str], None]
             log(f"transformer: {threads['note']}")
         contenders, skipped = build_contenders(list(classes), lambda n: classes[n](data, params, shape), "torch")
         check = check_losses(contenders, BLOCK_RTOL, "torch")
-        log(f"transformer {shape}: step-0 loss {check['loss_step0']['torch']:.10g}, "
-            f"{'both agree' if check['agree'] else 'DISAGREE: ' + ', '.join(check['disagree'])}")
+        log(
+            f"transformer {shape}: step-0 loss {check['loss_step0']['torch']:.10g}, "
+            f"{'both agree' if check['agree'] else 'DISAGREE: ' + ', '.join(check['disagree'])}"
+        )
         drop_disagreeing(contenders, check, skipped)
         samples, batch = time_contenders(contenders, args)
     base = statistics.median(samples["torch"])
@@ -1183,27 +1226,37 @@ def run_transformer_section(args: argparse.Namespace, log: Callable[[str], None]
 
 def print_transformer_table(section: dict[str, Any]) -> None:
     shape = BlockShape(**section["shape"])
-    print(f"\n== transformer: one training step (forward, mean cross-entropy, backward, SGD lr {shape.lr}) of a "
-          f"one-block transformer, {shape}, {section['dtype']}, medians ==")
+    print(
+        f"\n== transformer: one training step (forward, mean cross-entropy, backward, SGD lr {shape.lr}) of a "
+        f"one-block transformer, {shape}, {section['dtype']}, medians =="
+    )
     if "skipped" in section:
         print(f"skipped: {section['skipped']}")
         return
     t = section["threads"]
-    print(f"threads: torch {t['torch_threads']}, numpy BLAS {t['numpy_blas_threads']}"
-          + (f" ({t['note']})" if t["note"] else " (threadpoolctl)"))
+    print(
+        f"threads: torch {t['torch_threads']}, numpy BLAS {t['numpy_blas_threads']}"
+        + (f" ({t['note']})" if t["note"] else " (threadpoolctl)")
+    )
     print(f"{'library':<9} {'ms/step':>9} {'x torch':>8} {'spread':>7} {'steps/rep':>9}")
     for name, r in section["contenders"].items():
-        print(f"{name:<9} {r['median_ms']:>9.3f} {r['ratio_to_torch']:>7.2f}x {r['spread']:>6.0%} "
-              f"{r['steps_per_repeat']:>9}")
+        print(
+            f"{name:<9} {r['median_ms']:>9.3f} {r['ratio_to_torch']:>7.2f}x {r['spread']:>6.0%} "
+            f"{r['steps_per_repeat']:>9}"
+        )
     for name, why in section["skipped_contenders"].items():
         print(f"{name:<9} skipped: {why}")
     if section["ratio"] is not None:
-        print(f"engine / PyTorch: {section['ratio']:.2f}x (target <= {section['target']}x: "
-              f"{'met' if section['meets_target'] else 'MISSED'})")
+        print(
+            f"engine / PyTorch: {section['ratio']:.2f}x (target <= {section['target']}x: "
+            f"{'met' if section['meets_target'] else 'MISSED'})"
+        )
     c = section["check"]
-    print(f"check: torch's loss {c['loss_step0']['torch']:.12g} at step 0, {c['loss_step1']['torch']:.12g} at step 1; "
-          f"{'both agree' if c['agree'] else 'DISAGREE'} (max rel diff {max(c['max_rel_diff'].values()):.1e}, "
-          f"rtol {c['rtol']:.0e})")
+    print(
+        f"check: torch's loss {c['loss_step0']['torch']:.12g} at step 0, {c['loss_step1']['torch']:.12g} at step 1; "
+        f"{'both agree' if c['agree'] else 'DISAGREE'} (max rel diff {max(c['max_rel_diff'].values()):.1e}, "
+        f"rtol {c['rtol']:.0e})"
+    )
 
 
 # ============================================================================ section: conv
@@ -1378,8 +1431,10 @@ def run_conv_section(args: argparse.Namespace, log: Callable[[str], None]) -> di
             log(f"conv: {threads['note']}")
         step = _versus_torch({"torch": lambda: ConvTorchStep(data, params, shape),
                               "autograd": lambda: ConvAutogradStep(data, params, shape)}, args)  # fmt: skip
-        log(f"conv {shape}: step-0 loss {step['check']['loss_step0']['torch']:.10g}, "
-            f"{'both agree' if step['check']['agree'] else 'DISAGREE: ' + ', '.join(step['check']['disagree'])}")
+        log(
+            f"conv {shape}: step-0 loss {step['check']['loss_step0']['torch']:.10g}, "
+            f"{'both agree' if step['check']['agree'] else 'DISAGREE: ' + ', '.join(step['check']['disagree'])}"
+        )
         pool = _versus_torch({"torch": lambda: PoolTorchStep(data, shape),
                               "autograd": lambda: PoolAutogradStep(data, shape)}, args)  # fmt: skip
     log("conv: done")
@@ -1389,26 +1444,34 @@ def run_conv_section(args: argparse.Namespace, log: Callable[[str], None]) -> di
 
 def print_conv_table(section: dict[str, Any]) -> None:
     shape = ConvShape(**{**section["shape"], "pool_input": tuple(section["shape"]["pool_input"])})
-    print(f"\n== conv: one training step (forward, mean cross-entropy, backward, SGD lr {shape.lr}) of "
-          f"conv(1->8, 3x3) -> relu -> maxpool 2 -> conv(8->16, 3x3) -> relu -> maxpool 2 -> linear(->10), "
-          f"{shape}, {section['dtype']}; and max_pool2d(x, 2) forward + backward on {shape.pool_input}; medians ==")
+    print(
+        f"\n== conv: one training step (forward, mean cross-entropy, backward, SGD lr {shape.lr}) of "
+        f"conv(1->8, 3x3) -> relu -> maxpool 2 -> conv(8->16, 3x3) -> relu -> maxpool 2 -> linear(->10), "
+        f"{shape}, {section['dtype']}; and max_pool2d(x, 2) forward + backward on {shape.pool_input}; medians =="
+    )
     if "skipped" in section:
         print(f"skipped: {section['skipped']}")
         return
     t = section["threads"]
-    print(f"threads: torch {t['torch_threads']}, numpy BLAS {t['numpy_blas_threads']}"
-          + (f" ({t['note']})" if t["note"] else " (threadpoolctl)"))
+    print(
+        f"threads: torch {t['torch_threads']}, numpy BLAS {t['numpy_blas_threads']}"
+        + (f" ({t['note']})" if t["note"] else " (threadpoolctl)")
+    )
     print(f"{'what':<11} {'library':<9} {'ms/step':>9} {'x torch':>8} {'spread':>7} {'steps/rep':>9}")
     for part, label in (("step", "convnet"), ("pool", "max_pool2d")):
         for name, r in section[part]["contenders"].items():
-            print(f"{label:<11} {name:<9} {r['median_ms']:>9.3f} {r['ratio_to_torch']:>7.2f}x {r['spread']:>6.0%} "
-                  f"{r['steps_per_repeat']:>9}")
+            print(
+                f"{label:<11} {name:<9} {r['median_ms']:>9.3f} {r['ratio_to_torch']:>7.2f}x {r['spread']:>6.0%} "
+                f"{r['steps_per_repeat']:>9}"
+            )
         for name, why in section[part]["skipped_contenders"].items():
             print(f"{label:<11} {name:<9} skipped: {why}")
         c = section[part]["check"]
-        print(f"{label:<11} check: torch's loss {c['loss_step0']['torch']:.12g} at step 0; "
-              f"{'both agree' if c['agree'] else 'DISAGREE'} (max rel diff {max(c['max_rel_diff'].values()):.1e}, "
-              f"rtol {c['rtol']:.0e})")
+        print(
+            f"{label:<11} check: torch's loss {c['loss_step0']['torch']:.12g} at step 0; "
+            f"{'both agree' if c['agree'] else 'DISAGREE'} (max rel diff {max(c['max_rel_diff'].values()):.1e}, "
+            f"rtol {c['rtol']:.0e})"
+        )
     for part, label in (("step", "convnet step"), ("pool", "max_pool2d")):
         if section[part]["ratio"] is not None:
             print(f"engine / PyTorch, {label}: {section[part]['ratio']:.2f}x")
@@ -1438,7 +1501,9 @@ def machine_info() -> dict[str, Any]:
         "python_implementation": platform.python_implementation(),
         "numpy": np.__version__,
         "blas_threads": numpy_blas_threads(),
-        "thread_env": {k: os.environ[k] for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS") if k in os.environ},
+        "thread_env": {
+            k: os.environ[k] for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS") if k in os.environ
+        },
         "torch": getattr(torch, "__version__", None),
         "torch_threads": torch.get_num_threads() if torch is not None else None,
         "mygrad": getattr(mygrad, "__version__", None),
@@ -1481,8 +1546,12 @@ def _cpu_model() -> str:
 
 def _git_state() -> dict[str, Any] | None:
     try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout
         return {"commit": head, "dirty": bool(dirty.strip())}
     except (OSError, subprocess.CalledProcessError):
         return None
@@ -1508,25 +1577,53 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         description="Benchmark the source's training step: numpy vs this engine (and torch, mygrad, micrograd).",
         epilog="See benchmarks/README.md for what each figure means.",
     )
-    p.add_argument("sections", nargs="*", metavar="SECTION",
-                   help=f"what to run: any of {', '.join(SECTIONS)} (default: all)")
-    p.add_argument("--sizes", type=names(list(SIZES)), default=["source", "medium", "large"],
-                   help="comma-separated: " + ", ".join(f"{k} ({v})" for k, v in SIZES.items()))
+    p.add_argument(
+        "sections", nargs="*", metavar="SECTION", help=f"what to run: any of {', '.join(SECTIONS)} (default: all)"
+    )
+    p.add_argument(
+        "--sizes",
+        type=names(list(SIZES)),
+        default=["source", "medium", "large"],
+        help="comma-separated: " + ", ".join(f"{k} ({v})" for k, v in SIZES.items()),
+    )
     p.add_argument("--dtypes", type=names(("float64", "float32")), default=["float64", "float32"])
-    p.add_argument("--contenders", type=names(CONTENDERS), default=list(CONTENDERS),
-                   help="step contenders (minimal always runs: it is the reference); "
-                   "torch/mygrad also in overhead, torch also in scalar")
-    p.add_argument("--repeats", type=int, default=7, help="timed repeats per figure; the median is reported (default 7)")
-    p.add_argument("--batch-seconds", type=float, default=0.2,
-                   help="aim for timed batches this long: steps per repeat are chosen to fit (default 0.2)")
-    p.add_argument("--warmup-steps", type=int, default=2,
-                   help="untimed steps per contender before timing, after the two checked ones (default 2)")
+    p.add_argument(
+        "--contenders",
+        type=names(CONTENDERS),
+        default=list(CONTENDERS),
+        help="step contenders (minimal always runs: it is the reference); "
+        "torch/mygrad also in overhead, torch also in scalar",
+    )
+    p.add_argument(
+        "--repeats", type=int, default=7, help="timed repeats per figure; the median is reported (default 7)"
+    )
+    p.add_argument(
+        "--batch-seconds",
+        type=float,
+        default=0.2,
+        help="aim for timed batches this long: steps per repeat are chosen to fit (default 0.2)",
+    )
+    p.add_argument(
+        "--warmup-steps",
+        type=int,
+        default=2,
+        help="untimed steps per contender before timing, after the two checked ones (default 2)",
+    )
     p.add_argument("--memory-steps", type=int, default=200, help="training steps in the memory section (default 200)")
-    p.add_argument("--chain-ops", type=int, nargs=2, default=[20_000, 200_000], metavar=("SMALL", "BIG"),
-                   help="chain lengths in ops (default 20000 200000)")
+    p.add_argument(
+        "--chain-ops",
+        type=int,
+        nargs=2,
+        default=[20_000, 200_000],
+        metavar=("SMALL", "BIG"),
+        help="chain lengths in ops (default 20000 200000)",
+    )
     p.add_argument("--json", metavar="PATH", help="also write every figure and the machine's details here")
-    p.add_argument("--tiny", action="store_true",
-                   help="toy sizes, 3 repeats, short batches: checks the harness works in a few seconds")
+    p.add_argument(
+        "--tiny",
+        action="store_true",
+        help="toy sizes, 3 repeats, short batches: checks the harness works in a few seconds",
+    )
     args = p.parse_args(argv)
     unknown = [s for s in args.sections if s not in SECTIONS]
     if unknown:
@@ -1556,10 +1653,12 @@ def main(argv: list[str] | None = None) -> int:
         # The same thread budget as numpy's BLAS, so the comparison is library against library.
         torch.set_num_threads(threads or os.cpu_count() or 1)
     machine = machine_info()
-    print(f"machine: {machine['cpu_model']}, {machine['usable_cores']} usable cores, load average "
-          f"{machine['load_average'][0]:.2f}; python {machine['python']}, numpy {np.__version__} "
-          f"(BLAS threads {threads}), torch {machine['torch']} (threads {machine['torch_threads']}), "
-          f"mygrad {machine['mygrad']}")
+    print(
+        f"machine: {machine['cpu_model']}, {machine['usable_cores']} usable cores, load average "
+        f"{machine['load_average'][0]:.2f}; python {machine['python']}, numpy {np.__version__} "
+        f"(BLAS threads {threads}), torch {machine['torch']} (threads {machine['torch_threads']}), "
+        f"mygrad {machine['mygrad']}"
+    )
     report: dict[str, Any] = {
         "schema": 1,
         "argv": sys.argv[1:] if argv is None else list(argv),

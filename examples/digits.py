@@ -29,9 +29,7 @@ def load(test_size: float, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarra
     from sklearn.model_selection import train_test_split
 
     x, y = load_digits(return_X_y=True)
-    x_train, x_test, y_train, y_test = train_test_split(
-        x, y, test_size=test_size, random_state=seed, stratify=y
-    )
+    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=test_size, random_state=seed, stratify=y)
     mean = x_train.mean(axis=0)
     std = x_train.std(axis=0)
     std[std == 0] = 1.0  # a few border pixels are always 0: leave them at 0 rather than divide by 0
@@ -94,9 +92,7 @@ def plot(history: dict[str, list[float]], path: str) -> None:
         ax_loss.plot(epochs, history[f"{name}_loss"], style, marker=".", label=name)
         ax_acc.plot(epochs, history[f"{name}_acc"], style, marker=".", label=name)
     ax_loss.set(xlabel="epoch", ylabel="cross-entropy", title="loss", yscale="log")
-    ax_acc.set(
-        xlabel="epoch", ylabel="accuracy", title=f"accuracy (final test {history['test_acc'][-1]:.4f})"
-    )
+    ax_acc.set(xlabel="epoch", ylabel="accuracy", title=f"accuracy (final test {history['test_acc'][-1]:.4f})")
     for ax in (ax_loss, ax_acc):
         ax.grid(True, alpha=0.3)
         ax.legend()

@@ -33,9 +33,7 @@ def accuracy(model: nn.MLP, x: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean((probabilities(model, x) > 0.5) == y))
 
 
-def train(
-    model: nn.MLP, x: np.ndarray, y: np.ndarray, steps: int, lr: float, quiet: bool
-) -> list[float]:
+def train(model: nn.MLP, x: np.ndarray, y: np.ndarray, steps: int, lr: float, quiet: bool) -> list[float]:
     """Full-batch Adam on the cross-entropy; return the loss at every step."""
     from tqdm import tqdm
 

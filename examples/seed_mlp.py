@@ -23,7 +23,6 @@ import sys
 
 import numpy as np
 
-
 import nn
 from autograd import Tensor
 

@@ -13,7 +13,7 @@ squared error, ``fc_backward``'s ``w_grad`` a sum over the batch, its ``b_grad``
 from __future__ import annotations
 
 import argparse
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

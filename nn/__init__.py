@@ -10,7 +10,9 @@ from autograd.install_check import advice as _advice
 from autograd.install_check import check as _check_install
 
 if not hasattr(_autograd, "Tensor"):  # another package's autograd/__init__.py over this library's
-    raise ImportError(_advice("autograd", _Path(_autograd.__file__).resolve().parent) + " (its __init__.py is the other's)")
+    raise ImportError(
+        _advice("autograd", _Path(_autograd.__file__).resolve().parent) + " (its __init__.py is the other's)"
+    )
 _check_install("nn", _Path(__file__).resolve().parent)  # PyPI's nn installed over it?
 
 from . import data, functional, init, optim, utils

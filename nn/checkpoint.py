@@ -23,7 +23,8 @@ import struct
 import tempfile
 import zipfile
 import zlib
-from typing import IO, Any, Mapping
+from collections.abc import Mapping
+from typing import IO, Any
 
 import numpy as np
 
@@ -149,7 +150,9 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -
     if info.flag_bits & 0x1:
         raise _Refused(f"member {info.filename!r} is encrypted")
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-        raise _Refused(f"member {info.filename!r} uses compression method {info.compress_type} (only stored or deflate)")
+        raise _Refused(
+            f"member {info.filename!r} uses compression method {info.compress_type} (only stored or deflate)"
+        )
     if info.file_size > budget:
         raise _Refused(
             f"member {info.filename!r} declares {info.file_size} bytes, over the limit of {budget} left "

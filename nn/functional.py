@@ -7,7 +7,8 @@ Each name here is a function of Tensors with no parameters of its own; the layer
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -302,6 +303,7 @@ def embedding(indices: Any, weight: Any, padding_idx: int | None = None) -> Tens
         raise ValueError(f"embedding: padding_idx {padding_idx} must lie in [-{n}, {n})")
     keep = (idx != padding_idx % n)[..., None]
     return where(keep, out, weight.detach()[idx])  # the same values; no gradient into the padding row
+
 
 __all__ = [
     "adaptive_avg_pool2d",

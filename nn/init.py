@@ -23,10 +23,10 @@ from typing import Any
 import numpy as np
 
 import autograd.random
-
 from autograd import Tensor, no_grad
 
 # ----------------------------------------------------------------------------- the random source
+
 
 def _generator(rng: np.random.Generator | None) -> np.random.Generator:
     """The generator to draw from: ``rng`` if given, else the library's default one.
@@ -80,9 +80,7 @@ def calculate_fan_in_and_fan_out(tensor: Any) -> tuple[int, int]:
     ``(out, in, *kernel)`` with k = prod(kernel)."""
     shape = np.shape(tensor.data if isinstance(tensor, Tensor) else tensor)
     if len(shape) < 2:
-        raise ValueError(
-            f"fan in and fan out need a tensor of at least 2 dimensions (a weight), got shape {shape}"
-        )
+        raise ValueError(f"fan in and fan out need a tensor of at least 2 dimensions (a weight), got shape {shape}")
     if len(shape) == 2:
         return int(shape[0]), int(shape[1])
     receptive = int(np.prod(shape[2:]))

@@ -10,7 +10,8 @@ library's default generator (``nn.init._generator``).
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 

@@ -10,7 +10,8 @@ running mean): a plain Tensor attribute is not part of the state until
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 

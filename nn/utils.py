@@ -8,7 +8,8 @@ them between ``backward()`` and ``optimizer.step()``); ``parameters_to_vector`` 
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 

@@ -81,9 +81,7 @@ def broadcastable_pairs(min_dims: int = 0, max_dims: int = MAX_DIMS, num_shapes:
 
 def matmul_shapes():
     """Operand shapes for ``np.matmul``: 1-D and 2-D operands, with broadcast batch dims."""
-    return hnp.mutually_broadcastable_shapes(
-        signature=np.matmul.signature, max_dims=2, min_side=1, max_side=MAX_SIDE
-    )
+    return hnp.mutually_broadcastable_shapes(signature=np.matmul.signature, max_dims=2, min_side=1, max_side=MAX_SIDE)
 
 
 def axes(ndim: int) -> st.SearchStrategy[Any]:

@@ -65,7 +65,7 @@ def test_step_section_losses_agree(report, bench):
             assert positive(reference)
             for name in ran:
                 assert check[step][name] == pytest.approx(reference, rel=bench.RTOL[e["dtype"]])
-        for name, r in e["contenders"].items():
+        for r in e["contenders"].values():
             assert positive(r["median_us"]) and positive(r["ratio_to_minimal"])
             assert len(r["samples_us"]) == report["settings"]["repeats"]
             assert r["steps_per_repeat"] >= 1

@@ -22,8 +22,7 @@ import pytest
 
 import nn
 from autograd import Tensor
-from nn import checkpoint
-from nn import MLP, Linear, MSELoss, Parameter
+from nn import MLP, Linear, MSELoss, Parameter, checkpoint
 from nn.optim import SGD, Adam
 
 
@@ -198,7 +197,11 @@ def test_non_strict_load_takes_the_matching_entries():
     model = make_model(0)
     before = snapshot(model)
     source = make_model(1).state_dict()
-    partial = {"layers.0.weight": source["layers.0.weight"], "layers.2.bias": source["layers.2.bias"], "other.weight": np.ones(3)}
+    partial = {
+        "layers.0.weight": source["layers.0.weight"],
+        "layers.2.bias": source["layers.2.bias"],
+        "other.weight": np.ones(3),
+    }
     model.load_state_dict(partial, strict=False)
     after = snapshot(model)
     np.testing.assert_array_equal(after["layers.0.weight"], source["layers.0.weight"])

@@ -105,7 +105,10 @@ def assert_same_grads(got: list[Tensor], want: list[Tensor], what: str = "grad")
         if w.grad is None:
             continue
         a, b = g.grad.data, w.grad.data
-        show = lambda v: np.array2string(v, floatmode="unique")
+
+        def show(v):
+            return np.array2string(v, floatmode="unique")
+
         assert a.shape == b.shape and a.dtype == b.dtype, f"{what} {i}: {a.shape} {a.dtype}, eager {b.shape} {b.dtype}"
         if np.array_equal(a, b, equal_nan=True):
             continue
@@ -120,7 +123,10 @@ def assert_same_grads(got: list[Tensor], want: list[Tensor], what: str = "grad")
 
 def twins(*arrays: np.ndarray, requires_grad: bool = True, **kw: Any) -> tuple[list[Tensor], list[Tensor]]:
     """Two separate sets of leaves with the same values: one for compiled, one for eager."""
-    make = lambda: [Tensor(a, requires_grad=requires_grad, **kw) for a in arrays]
+
+    def make():
+        return [Tensor(a, requires_grad=requires_grad, **kw) for a in arrays]
+
     return make(), make()
 
 
@@ -206,8 +212,13 @@ def test_gradient_flows_on_into_the_eager_graph_behind_an_argument():
     """An argument that is itself computed (``h = a * 2``) passes its gradient on to ``a``."""
     rng = np.random.default_rng(2)
     (w,), (w_e,) = twins(rng.normal(size=(3, 2)))
-    fn = lambda h: (h @ w).tanh().sum()
-    fn_e = lambda h: (h @ w_e).tanh().sum()
+
+    def fn(h):
+        return (h @ w).tanh().sum()
+
+    def fn_e(h):
+        return (h @ w_e).tanh().sum()
+
     f = autograd.compile(fn)
     for _ in range(CALLS):
         (a,), (a_e,) = twins(rng.normal(size=(4, 3)))
@@ -371,7 +382,10 @@ def test_tensor_names_never_collide_with_generated_names(names):
     ``w`` and ``w1``: w's second gradient contribution must not be called ``d_w1`` (w1's
     gradient). ``mul0``, ``sum0``: the names the code gives to Mul's and Sum's results.
     """
-    make = lambda a, b: lambda x: (a * 2.0).sum() + (a * b * x).sum()
+
+    def make(a, b):
+        return lambda x: (a * 2.0).sum() + (a * b * x).sum()
+
     (a, b), (a_e, b_e) = twins(np.array([1.0, 2.0]), np.array([3.0, 5.0]))
     a.name, b.name = names
     f, fn_e = autograd.compile(make(a, b)), make(a_e, b_e)
@@ -499,7 +513,10 @@ def test_boolean_mask_computed_from_the_data_gives_eager_gradients_or_refuses():
     different number of elements, or else refuse at the trace (CompileError, or a warning and
     eager execution); a crash in backward, or a gradient for the traced count, is neither.
     """
-    fn = lambda x: x[x > 0].mean()
+
+    def fn(x):
+        return x[x > 0].mean()
+
     f = autograd.compile(fn)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -520,7 +537,10 @@ def test_boolean_mask_computed_from_the_data_gives_eager_gradients_or_refuses():
 def test_float32_data_and_parameters_bitwise():
     rng = np.random.default_rng(8)
     (w, b), (w_e, b_e) = twins(rng.normal(size=(3, 2)), rng.normal(size=2), dtype=np.float32)
-    fn = lambda x, w, b: ((x @ w + b).sigmoid() ** 2).mean()
+
+    def fn(x, w, b):
+        return ((x @ w + b).sigmoid() ** 2).mean()
+
     f = autograd.compile(fn)
     for _ in range(CALLS):
         x = rng.normal(size=(4, 3)).astype(np.float32)
@@ -577,7 +597,7 @@ def test_mlp_training_compiled_equals_eager(loss_name, optimizer):
     for _ in range(5):
         x = rng.normal(size=(6, 3))
         target = rng.normal(size=(6, n_out)) if n_out == 2 else rng.integers(0, n_out, size=6)
-        for model, opt, fn, trajectory in (
+        for _model, opt, fn, trajectory in (
             (model_c, opt_c, f, trajectory_c),
             (model_e, opt_e, lambda x, t: loss(model_e, x, t), trajectory_e),
         ):
@@ -637,7 +657,10 @@ def test_new_signature_traces_again_same_signature_reuses(change):
 def test_numbers_that_compare_equal_but_differ_are_not_confused():
     """0.0 == -0.0 (and they hash alike), yet ``x / c`` is +inf for one and -inf for the other:
     a trace for one must not be reused for the other."""
-    fn = lambda x, c: x / c
+
+    def fn(x, c):
+        return x / c
+
     f = autograd.compile(fn)
     x = Tensor([1.0, -2.0])
     with np.errstate(divide="ignore"):
@@ -670,7 +693,10 @@ def test_closure_leaf_that_changes_kind_is_retraced(change):
     rng = np.random.default_rng(11)
     (w,), (w_e,) = twins(rng.normal(size=(3, 2)))
     f = autograd.compile(lambda x: (x @ w).tanh().sum())
-    fn_e = lambda x: (x @ w_e).tanh().sum()
+
+    def fn_e(x):
+        return (x @ w_e).tanh().sum()
+
     x = rng.normal(size=(4, 3))
     f(Tensor(x))
     f(Tensor(x))
@@ -911,7 +937,10 @@ def test_compiled_function_called_inside_a_trace_is_inlined():
     (w,), (w_e,) = twins(rng.normal(size=(3, 3)))
     inner = autograd.compile(lambda x: (x @ w).tanh())
     outer = autograd.compile(lambda x: (inner(x) * 2.0).sum())
-    fn_e = lambda x: ((x @ w_e).tanh() * 2.0).sum()
+
+    def fn_e(x):
+        return ((x @ w_e).tanh() * 2.0).sum()
+
     for _ in range(CALLS):
         (x,), (x_e,) = twins(rng.normal(size=(2, 3)))
         lc, le = outer(x), fn_e(x_e)

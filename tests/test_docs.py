@@ -27,8 +27,9 @@ import re
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -187,7 +188,12 @@ def execute(path: Path) -> None:
         merged: list[Any] = []
         for out in cell.outputs:
             last = merged[-1] if merged else None
-            if out.output_type == "stream" and last is not None and last.output_type == "stream" and last.name == out.name:
+            if (
+                out.output_type == "stream"
+                and last is not None
+                and last.output_type == "stream"
+                and last.name == out.name
+            ):
                 last.text += out.text
             else:
                 merged.append(out)
@@ -214,7 +220,9 @@ def test_committed_notebook_has_its_outputs() -> None:
         errors = [out for out in outputs if out["output_type"] == "error"]
         assert not errors, f"code cell {number} saved an error: {errors[0].get('ename')}: {errors[0].get('evalue')}"
         if shows_something(source(cell)):
-            assert outputs, f"code cell {number} prints or shows a value, but its saved outputs are missing:\n{source(cell)}"
+            assert outputs, (
+                f"code cell {number} prints or shows a value, but its saved outputs are missing:\n{source(cell)}"
+            )
     pictures = [c for c in cells if any("image/svg+xml" in o.get("data", {}) for o in c.get("outputs", []))]
     assert pictures, "the graph picture of part 3 (viz.draw) is not among the saved outputs"
 

@@ -84,9 +84,7 @@ class Dual:
 
     def __truediv__(self, other):
         other = Dual.lift(other)
-        return Dual(
-            self.val / other.val, (self.der * other.val - self.val * other.der) / other.val**2
-        )
+        return Dual(self.val / other.val, (self.der * other.val - self.val * other.der) / other.val**2)
 
     def __rtruediv__(self, other):
         return Dual.lift(other) / self
@@ -740,9 +738,7 @@ def test_python_numbers_keep_float32_and_python_floats_lists_are_float64():
     assert Tensor(2.0, requires_grad=True).dtype == np.float64
 
 
-@pytest.mark.parametrize(
-    "value", [3, [1, 2], True, [True, False], np.arange(3), np.array([1, 2], dtype=np.int8)]
-)
+@pytest.mark.parametrize("value", [3, [1, 2], True, [True, False], np.arange(3), np.array([1, 2], dtype=np.int8)])
 def test_int_and_bool_tensors_cannot_require_grad(value):
     with pytest.raises(TypeError, match="floating-point") as info:
         Tensor(value, requires_grad=True)
@@ -909,8 +905,6 @@ def test_import_autograd_pulls_in_numpy_and_nothing_heavier():
         "(['<numpy missing>'] if 'numpy' not in sys.modules else [])))"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
-    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"

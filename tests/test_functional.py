@@ -363,4 +363,3 @@ def test_against_torch_func():
     _, h_ours = hvp(ours, x, v)
     _, h_theirs = torch.autograd.functional.hvp(theirs, tx, tv)
     np.testing.assert_allclose(h_ours, h_theirs.numpy(), rtol=1e-12, atol=1e-14)
-

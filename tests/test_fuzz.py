@@ -482,8 +482,11 @@ def _draw_step(draw: Any, op: str, shapes: list[tuple[int, ...]]) -> Step | None
     """Operands (from values of ``shapes``) and parameters for ``op``, or None if it can't apply."""
     kind = OPS[op].kind
     n = len(shapes)
+
     # Operands are counted back from the newest value, so shrinking favours chains.
-    pick = lambda choices: draw(st.sampled_from(choices))
+    def pick(choices):
+        return draw(st.sampled_from(choices))
+
     a = n - 1 - draw(st.integers(0, n - 1))
     sa = shapes[a]
     if kind == "unary":
@@ -535,8 +538,11 @@ def _draw_step(draw: Any, op: str, shapes: list[tuple[int, ...]]) -> Step | None
             return None
         axis = draw(S.single_axis(len(sa)))
         ax = axis % len(sa)
-        fits = [i for i in range(n) if len(shapes[i]) == len(sa) and all(
-            x == y for d, (x, y) in enumerate(zip(shapes[i], sa)) if d != ax)]
+        fits = [
+            i
+            for i in range(n)
+            if len(shapes[i]) == len(sa) and all(x == y for d, (x, y) in enumerate(zip(shapes[i], sa)) if d != ax)
+        ]
         others = draw(st.lists(st.sampled_from(fits), min_size=1, max_size=2))
         return Step(op, (a, *others), {"axis": axis})
     if kind == "stack":
@@ -677,7 +683,8 @@ def check_program(program: Program) -> None:
     # give exactly what backward gives. Values that are another value itself (x.T of a
     # vector is x) are left out: PyTorch makes a new view there, with a gradient of its own.
     inner = [
-        k for k in range(len(leaves), len(values))
+        k
+        for k in range(len(leaves), len(values))
         if values[k].requires_grad and not any(values[k] is v for j, v in enumerate(values) if j != k)
     ]
     for k in inner:
@@ -763,8 +770,23 @@ def test_random_programs_match_numpy_central_differences_and_torch(program):
 # Ops with kinks or ties, drawn more often: most draws of the general fuzzer spend their
 # steps on smooth ops.
 KINKY = (
-    "relu", "abs", "max", "min", "maximum", "minimum", "maximum_scalar", "minimum_scalar", "clip",
-    "where", "where_scalar", "concatenate", "stack", "broadcast_to", "index", "add", "mul",
+    "relu",
+    "abs",
+    "max",
+    "min",
+    "maximum",
+    "minimum",
+    "maximum_scalar",
+    "minimum_scalar",
+    "clip",
+    "where",
+    "where_scalar",
+    "concatenate",
+    "stack",
+    "broadcast_to",
+    "index",
+    "add",
+    "mul",
 )
 
 
@@ -776,8 +798,21 @@ def test_random_programs_with_kinks_and_ties(program):
 
 # Shape ops, drawn more often: their backward must undo the right permutation, axis or index.
 SHAPES = (
-    "reshape", "transpose", "swapaxes", "broadcast_to", "index", "concatenate", "stack",
-    "sum", "mean", "matmul", "gram", "mul", "add", "softmax", "log_softmax",
+    "reshape",
+    "transpose",
+    "swapaxes",
+    "broadcast_to",
+    "index",
+    "concatenate",
+    "stack",
+    "sum",
+    "mean",
+    "matmul",
+    "gram",
+    "mul",
+    "add",
+    "softmax",
+    "log_softmax",
 )
 
 

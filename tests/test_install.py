@@ -89,4 +89,8 @@ def test_hips_autograd_installed_after_is_named_by_import_nn(wheels, tmp_path):
     assert pip(python, "install", "--no-deps", str(wheels["hips"])).returncode == 0
     result = run(python, "import nn")
     assert result.returncode != 0
-    assert "ImportError" in result.stderr and "HIPS autograd" in result.stderr and "fresh virtual environment" in result.stderr
+    assert (
+        "ImportError" in result.stderr
+        and "HIPS autograd" in result.stderr
+        and "fresh virtual environment" in result.stderr
+    )

@@ -42,7 +42,6 @@ def assert_close(actual, expected, rtol: float = RTOL) -> None:
 
 from source_numpy import fc_backward, fc_forward, mse, mse_grad, relu_backward, relu_forward  # noqa: E402
 
-
 # ----------------------------------------------------------------------------- strategies
 
 values = st.floats(-3.0, 3.0, allow_nan=False, allow_infinity=False, width=64)
@@ -513,7 +512,9 @@ def test_mse_function_matches_the_module_and_accepts_a_tensor_target():
     assert_close(nn.mse_loss(Tensor(pred), true).data, MSELoss()(Tensor(pred), true).data)
 
 
-@pytest.mark.parametrize(("pred_shape", "target_shape"), [((3, 2), (2, 3)), ((3, 2), (3,)), ((3, 1), (3,)), ((4,), (4, 1))])
+@pytest.mark.parametrize(
+    ("pred_shape", "target_shape"), [((3, 2), (2, 3)), ((3, 2), (3,)), ((3, 1), (3,)), ((4,), (4, 1))]
+)
 def test_mse_refuses_shape_mismatch_even_when_broadcastable(pred_shape, target_shape):
     pred = Tensor(np.zeros(pred_shape), requires_grad=True)
     with pytest.raises(ValueError, match="mse_loss") as info:
@@ -612,7 +613,12 @@ def test_cross_entropy_uniform_logits_give_log_c():
 def test_cross_entropy_accepts_labels_as_list_or_tensor():
     logits = np.array([[1.0, 2.0, 3.0], [0.0, -1.0, 4.0]])
     ref, _ = ce_reference(logits, np.array([1, 2]))
-    for labels in ([1, 2], np.array([1, 2], dtype=np.int32), np.array([1, 2], dtype=np.uint8), Tensor(np.array([1, 2]))):
+    for labels in (
+        [1, 2],
+        np.array([1, 2], dtype=np.int32),
+        np.array([1, 2], dtype=np.uint8),
+        Tensor(np.array([1, 2])),
+    ):
         assert_close(nn.cross_entropy(Tensor(logits), labels).item(), ref.mean())
 
 

@@ -48,6 +48,7 @@ def test_initialised_layer_derivatives(case: Case, data: st.DataObject) -> None:
     check_first(case, data)
     check_second(case, data)
 
+
 N_OUT, N_IN = 300, 400  # Linear(400, 300).weight here has shape (in, out) = (400, 300): 1.2e5 draws
 
 
@@ -86,8 +87,18 @@ def test_fans_agree_with_torch_on_the_transposed_linear_weight_and_on_conv_weigh
 
 @pytest.mark.parametrize(
     ("nonlinearity", "param"),
-    [("linear", None), ("conv2d", None), ("sigmoid", None), ("tanh", None), ("relu", None), ("leaky_relu", None),
-     ("leaky_relu", 0.2), ("leaky_relu", 0), ("selu", None), ("conv_transpose3d", None)],  # fmt: skip
+    [
+        ("linear", None),
+        ("conv2d", None),
+        ("sigmoid", None),
+        ("tanh", None),
+        ("relu", None),
+        ("leaky_relu", None),
+        ("leaky_relu", 0.2),
+        ("leaky_relu", 0),
+        ("selu", None),
+        ("conv_transpose3d", None),
+    ],  # fmt: skip
 )
 def test_calculate_gain_matches_torch(nonlinearity, param):
     torch = pytest.importorskip("torch")

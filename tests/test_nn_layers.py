@@ -354,7 +354,7 @@ def test_batch_norm_matches_torch_over_training_steps_and_in_eval(layer, shape, 
     theirs = getattr(torch.nn, layer)(shape[1], momentum=momentum, dtype=torch.float64)
     assert list(ours.state_dict()) == list(theirs.state_dict())
     _copy_bn(ours, theirs, rng, torch)
-    for step in range(3):  # batch statistics, and the running ones updated each step
+    for _step in range(3):  # batch statistics, and the running ones updated each step
         _check_bn_step(ours, theirs, rng.normal(2.0, 3.0, size=shape), rng, torch)
     assert int(ours.num_batches_tracked.data) == 3
     ours.eval(), theirs.eval()

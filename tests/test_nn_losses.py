@@ -149,13 +149,20 @@ def _cross_entropy_indices(op):
         x = data.draw(S.arrays(shape), label="x")
         options = {"ignore_index": ignore_index, "reduction": reduction}
         if op == "ce":
-            fn = lambda t: F.cross_entropy(t, labels, weight, label_smoothing=eps, **options)
-            ref = lambda a: np_class_loss(
-                np_log_softmax(a, 0 if a.ndim == 1 else 1), labels, weight, eps=eps, **options
-            )
+
+            def fn(t):
+                return F.cross_entropy(t, labels, weight, label_smoothing=eps, **options)
+
+            def ref(a):
+                return np_class_loss(np_log_softmax(a, 0 if a.ndim == 1 else 1), labels, weight, eps=eps, **options)
         else:
-            fn = lambda t: F.nll_loss(t, labels, weight, **options)
-            ref = lambda a: np_class_loss(a, labels, weight, **options)
+
+            def fn(t):
+                return F.nll_loss(t, labels, weight, **options)
+
+            def ref(a):
+                return np_class_loss(a, labels, weight, **options)
+
         return [x], fn, ref
 
     return draw
@@ -515,7 +522,10 @@ def test_binary_cross_entropy_with_logits_matches_torch(weight_kind, pos_kind, r
         "full": lambda: rng.uniform(0.2, 2.0, size=(3, 4)),
     }
     weight, pos_weight = make[weight_kind](), make[pos_kind]()
-    as_t = lambda a: None if a is None else torch.as_tensor(a)
+
+    def as_t(a):
+        return None if a is None else torch.as_tensor(a)
+
     mine, theirs = _ours_and_torch(
         lambda a, b: F.binary_cross_entropy_with_logits(a, b, weight, reduction=reduction, pos_weight=pos_weight),
         lambda a, b: torch.nn.functional.binary_cross_entropy_with_logits(
@@ -645,7 +655,10 @@ def test_cross_entropy_second_derivative_at_huge_logits_is_finite_and_equals_tor
 def test_bce_with_logits_at_1e4_is_finite_and_equals_torch(pos_weight, reduction):
     torch = pytest.importorskip("torch")
     t = np.array([[1.0, 0.0, 1.0, 0.5], [0.0, 1.0, 0.0, 1.0], [0.5, 0.5, 1.0, 0.0]])
-    as_t = lambda a: None if a is None else torch.as_tensor(a)
+
+    def as_t(a):
+        return None if a is None else torch.as_tensor(a)
+
     mine, theirs = _ours_and_torch(
         lambda a, b: F.binary_cross_entropy_with_logits(a, b, reduction=reduction, pos_weight=pos_weight),
         lambda a, b: torch.nn.functional.binary_cross_entropy_with_logits(
@@ -765,7 +778,10 @@ def test_losses_are_compiled_with_the_labels_as_inputs():
     """Masks that depend on the labels (one-hot, ignore_index) are recomputed each call, and
     out-of-range labels are refused on every call, not only the traced one."""
     w = np.array([1.0, 0.5, 2.0])
-    fn = lambda x, labels: F.cross_entropy(x, labels, w, ignore_index=1, label_smoothing=0.1)
+
+    def fn(x, labels):
+        return F.cross_entropy(x, labels, w, ignore_index=1, label_smoothing=0.1)
+
     compiled = autograd.compile(fn)
     rng = np.random.default_rng(8)
     for labels in ([0, 1, 2, 2], [1, 1, 0, 2], [2, 0, 0, 0]):

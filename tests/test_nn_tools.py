@@ -162,7 +162,10 @@ def torch_trajectory(torch, torch_cls, p0, grads, kwargs, groups=False):
 
 def our_trajectory(cls, p0, grads, kwargs, groups=False, save_at=None, tmp_path=None):
     ps = [Parameter(p.copy()) for p in p0]
-    make = lambda: cls([{"params": ps[:1], "lr": 0.03}, {"params": ps[1:]}] if groups else ps, **kwargs)
+
+    def make():
+        return cls([{"params": ps[:1], "lr": 0.03}, {"params": ps[1:]}] if groups else ps, **kwargs)
+
     opt = make()
     out = []
     for step, g in enumerate(grads):

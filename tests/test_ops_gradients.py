@@ -254,7 +254,7 @@ def _concatenate(data):
     base = data.draw(S.shapes(min_dims=1), label="base shape")
     axis = data.draw(S.single_axis(len(base)), label="axis")
     sizes = data.draw(st.lists(st.integers(1, 3), min_size=1, max_size=3), label="sizes")
-    shapes = [base[:axis % len(base)] + (n,) + base[axis % len(base) + 1 :] for n in sizes]
+    shapes = [base[: axis % len(base)] + (n,) + base[axis % len(base) + 1 :] for n in sizes]
     xs = [data.draw(S.arrays(s), label=f"x{i}") for i, s in enumerate(shapes)]
     return xs, (lambda *ts: concatenate(ts, axis=axis)), (lambda *arrs: np.concatenate(arrs, axis=axis))
 
@@ -321,8 +321,6 @@ CASES: list[Case] = [
 ]
 
 
-
-
 @pytest.mark.parametrize("case", CASES, ids=repr)
 @given(data=st.data())
 def test_forward_and_first_derivative(case: Case, data: st.DataObject) -> None:
@@ -385,7 +383,9 @@ def _plain_operand(draw, kind: str, shape: tuple[int, ...]) -> Any:
 @pytest.mark.parametrize("tensor_on_left", [True, False], ids=["tensor_op_plain", "plain_op_tensor"])
 @settings(max_examples=15)
 @given(data=st.data())
-def test_python_numbers_and_numpy_arrays_on_either_side(op, kind: str, tensor_on_left: bool, data: st.DataObject) -> None:
+def test_python_numbers_and_numpy_arrays_on_either_side(
+    op, kind: str, tensor_on_left: bool, data: st.DataObject
+) -> None:
     x_values = data.draw(S.arrays(S.shapes(), S.floats(0.5, 2.0)), label="x")
     other = data.draw(_plain_operand(kind, x_values.shape), label="other")
 
@@ -406,7 +406,9 @@ def test_python_numbers_and_numpy_arrays_on_either_side(op, kind: str, tensor_on
 
 
 @pytest.mark.parametrize("op", BINARY_OPERATORS, ids=lambda op: op.__name__)
-@pytest.mark.parametrize("other", [2, 1.5, np.ones(3), np.ones(3, dtype=np.float32)], ids=["int", "float", "f64 array", "f32 array"])
+@pytest.mark.parametrize(
+    "other", [2, 1.5, np.ones(3), np.ones(3, dtype=np.float32)], ids=["int", "float", "f64 array", "f32 array"]
+)
 @pytest.mark.parametrize("tensor_on_left", [True, False], ids=["tensor_op_plain", "plain_op_tensor"])
 def test_float32_tensor_with_plain_operands_follows_numpy_promotion(op, other, tensor_on_left: bool) -> None:
     """Python numbers take the tensor's float32 (numpy's weak scalars); a float64 array
@@ -428,8 +430,12 @@ def test_float32_tensor_with_plain_operands_follows_numpy_promotion(op, other, t
 @given(data=st.data())
 def test_matmul_with_a_numpy_operand(left: str, right: str, data: st.DataObject) -> None:
     n, k, m = data.draw(st.tuples(st.integers(1, 3), st.integers(1, 3), st.integers(1, 3)), label="n, k, m")
-    shapes = {("array", "tensor"): ((n, k), (k, m)), ("tensor", "array"): ((n, k), (k, m)),
-              ("vector", "tensor"): ((k,), (k, m)), ("tensor", "vector"): ((n, k), (k,))}[(left, right)]
+    shapes = {
+        ("array", "tensor"): ((n, k), (k, m)),
+        ("tensor", "array"): ((n, k), (k, m)),
+        ("vector", "tensor"): ((k,), (k, m)),
+        ("tensor", "vector"): ((n, k), (k,)),
+    }[(left, right)]
     a = data.draw(S.arrays(shapes[0]), label="a")
     b = data.draw(S.arrays(shapes[1]), label="b")
     tensor_index = 1 if left != "tensor" else 0

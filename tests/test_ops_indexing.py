@@ -182,9 +182,14 @@ def _scatter_add(data):
     src = data.draw(S.arrays(s_shape), label="src")
     index = _indices(data, i_shape, 0, x.shape[ax] - 1)
     if data.draw(st.booleans(), label="as a method"):
-        fn = lambda tx, ts: tx.scatter_add(axis, index, ts)
+
+        def fn(tx, ts):
+            return tx.scatter_add(axis, index, ts)
     else:
-        fn = lambda tx, ts: scatter_add(tx, axis, Tensor(index), ts)
+
+        def fn(tx, ts):
+            return scatter_add(tx, axis, Tensor(index), ts)
+
     return [x, src], fn, (lambda a, s: _scatter_reference(a, ax, index, s))
 
 

@@ -333,11 +333,19 @@ def test_parameter_groups_take_their_own_options_and_the_defaults():
 
 def test_adam_groups():
     w, b = Parameter(np.ones(3)), Parameter(np.ones(3))
-    opt = Adam([{"params": [w], "betas": (0.5, 0.6)}, {"params": [b], "weight_decay": 0.1, "decoupled_weight_decay": True}], lr=0.05)
-    grads = [[np.array([1.0, -2.0, 0.5]), np.array([0.1, 0.2, -0.3])], [np.array([0.5, 1.0, -1.0]), np.array([1.0, 0.0, 0.0])]]
+    opt = Adam(
+        [{"params": [w], "betas": (0.5, 0.6)}, {"params": [b], "weight_decay": 0.1, "decoupled_weight_decay": True}],
+        lr=0.05,
+    )
+    grads = [
+        [np.array([1.0, -2.0, 0.5]), np.array([0.1, 0.2, -0.3])],
+        [np.array([0.5, 1.0, -1.0]), np.array([1.0, 0.0, 0.0])],
+    ]
     run(opt, [w, b], grads)
     assert_close(w.data, adam_reference([np.ones(3)], [[g[0]] for g in grads], lr=0.05, betas=(0.5, 0.6))[0])
-    assert_close(b.data, adam_reference([np.ones(3)], [[g[1]] for g in grads], lr=0.05, weight_decay=0.1, decoupled=True)[0])
+    assert_close(
+        b.data, adam_reference([np.ones(3)], [[g[1]] for g in grads], lr=0.05, weight_decay=0.1, decoupled=True)[0]
+    )
 
 
 def source_setup():
@@ -486,7 +494,12 @@ def test_load_state_dict_refuses_a_mismatch_and_changes_nothing():
     bad_shape["param_groups"]["0"]["lr"] = 0.5  # a valid change that must not be applied either
     bad_shape["state"]["1"]["momentum_buffer"] = np.zeros(4)
 
-    for bad, pattern in [(bad_groups, "group"), (bad_count, "group 0"), (bad_index, "parameter 7"), (bad_shape, r"\(4,\)")]:
+    for bad, pattern in [
+        (bad_groups, "group"),
+        (bad_count, "group 0"),
+        (bad_index, "parameter 7"),
+        (bad_shape, r"\(4,\)"),
+    ]:
         with pytest.raises(ValueError, match=pattern):
             target.load_state_dict(bad)
         after = target.state_dict()

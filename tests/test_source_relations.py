@@ -48,7 +48,6 @@ REL = 1e-12  # multiplies a `scale`; see the module docstring
 import source_numpy  # noqa: E402
 from source_numpy import fc_backward, fc_forward, mse, mse_grad, relu_backward, relu_forward  # noqa: E402
 
-
 # ----------------------------------------------------------------------------- helpers
 
 

@@ -28,7 +28,9 @@ def test_numel_dim_cpu():
     assert t.numel() == 6 and t.dim() == 2 and t.cpu() is t and t.to("cpu") is t
 
 
-@pytest.mark.parametrize("call", [lambda t: t.cuda(), lambda t: t.to("cuda"), lambda t: t.to("cuda:0"), lambda t: t.to("mps")])
+@pytest.mark.parametrize(
+    "call", [lambda t: t.cuda(), lambda t: t.to("cuda"), lambda t: t.to("cuda:0"), lambda t: t.to("mps")]
+)
 def test_devices_are_refused_with_what_to_do(call):
     with pytest.raises(RuntimeError, match="numpy on the CPU.*Drop"):
         call(x())

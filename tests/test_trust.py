@@ -43,7 +43,9 @@ def test_in_place_on_a_value_made_by_ops_is_refused_in_grad_mode(change):
     np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
 
 
-@pytest.mark.parametrize("view", [lambda x: x.reshape(4), lambda x: x[0:1], lambda x: x.T], ids=["reshape", "slice", "T"])
+@pytest.mark.parametrize(
+    "view", [lambda x: x.reshape(4), lambda x: x[0:1], lambda x: x.T], ids=["reshape", "slice", "T"]
+)
 def test_in_place_through_a_view_of_a_leaf_that_requires_grad_is_refused(view):
     x = leaf([[1.0, 2.0], [3.0, 4.0]])
     with pytest.raises(RuntimeError, match="part of the graph"):

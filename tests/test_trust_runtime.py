@@ -227,7 +227,7 @@ def test_a_thread_whose_graph_was_freed_gets_the_second_time_error(fast_switchin
         errors = []
         barrier = threading.Barrier(3)
 
-        def work(retain: bool):
+        def work(retain: bool, loss: Tensor, errors: list, barrier: threading.Barrier):
             barrier.wait()
             try:
                 for _ in range(5):
@@ -239,13 +239,13 @@ def test_a_thread_whose_graph_was_freed_gets_the_second_time_error(fast_switchin
             except Exception as err:  # noqa: BLE001
                 errors.append(err)
 
-        pool = [threading.Thread(target=work, args=(r,)) for r in (False, True, True)]
+        pool = [threading.Thread(target=work, args=(r, loss, errors, barrier)) for r in (False, True, True)]
         for t in pool:
             t.start()
         for t in pool:
             t.join()
-        for err in errors:
-            assert isinstance(err, RuntimeError) and "a second time" in str(err), repr(err)
+        for error in errors:
+            assert isinstance(error, RuntimeError) and "a second time" in str(error), repr(error)
 
 
 def test_tensor_grad_is_a_property_backed_by_a_slot():
@@ -357,7 +357,11 @@ def test_a_reduction_over_axis_0_of_a_0d_tensor_is_the_tensor_itself(method, axi
     the one element, reduced over nothing more; its gradient flows back."""
     x = Tensor(3.0, requires_grad=True)
     y = getattr(x, method)(axis=axis)
-    expected = getattr(np, method if method != "logsumexp" else "sum")(np.float64(3.0)) if method not in ("var", "std") else 0.0
+    expected = (
+        getattr(np, method if method != "logsumexp" else "sum")(np.float64(3.0))
+        if method not in ("var", "std")
+        else 0.0
+    )
     assert y.shape == () and float(y.item()) == pytest.approx(expected)
     y.backward()
     assert x.grad is not None and x.grad.shape == ()

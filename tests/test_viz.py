@@ -872,6 +872,7 @@ def test_check_backward_names_the_first_wrong_tensor_and_the_sources_mean():
 
     with pytest.raises(AssertionError, match=r"the gradient of z is wrong at every element.*ReLU"):
         check_backward(wrong_relu, source_like_graph())
+
     def one_slip(v):
         pred_grad = 2 * (v["pred"] - v["true"])
         pred_grad[2, 1] += 1.0

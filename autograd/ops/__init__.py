@@ -17,27 +17,158 @@ and ``broadcast`` (the engine's un-broadcasting). Everything public is
 importable from ``autograd.ops`` itself.
 """
 
-from .broadcast import BroadcastTo, broadcast_to, SumTo, sum_to, summed_axes
-from .arithmetic import Add, Sub, Neg, Mul, Div, Pow, PowScalar, MatMul
-from .elementwise import Exp, Log, Sqrt, Tanh, Sigmoid, ReLU, Abs, Cast
-from .elementwise import Sin, Cos, Tan, Log1p, Expm1, Log2, Log10, Exp2, Rsqrt, Erf
-from .elementwise import sin, cos, tan, log1p, expm1, log2, log10, exp2, square, rsqrt, erf
-from .elementwise import sign, floor, ceil, round, isnan, isinf, isfinite
-from .activations import Gelu, LeakyRelu, Elu, Silu, Softplus, LogSigmoid, Hardtanh, Hardsigmoid, Softsign, Mish
-from .activations import gelu, leaky_relu, elu, silu, softplus, logsigmoid, hardtanh, hardsigmoid, softsign, mish
-from .reduce import Sum, Mean, Max, Min, Var, Std, Prod, LogSumExp, Cumsum, Cumprod, VectorNorm
-from .reduce import var, std, prod, logsumexp, cumsum, cumprod, argmax, argmin, any, all, norm
-from .shape import Reshape, Transpose, GetItem, IndexAdd, Concatenate, Stack, concatenate, stack
-from .shape import Flip, Roll, Repeat, Tile, Pad, Tril, Triu, Diagonal
-from .shape import flatten, expand_dims, unsqueeze, squeeze, permute, flip, roll, repeat, tile, split, chunk
-from .shape import pad, tril, triu, diagonal
-from .select import Where, Maximum, Minimum, Clip, ValueOp, where, maximum, minimum
-from .softmax import Softmax, LogSoftmax
-from .indexing import Einsum, Gather, ScatterAdd, MaskedFill, SetItem
-from .indexing import einsum, gather, take_along_axis, scatter_add, masked_fill, one_hot, setitem
-from .conv import Conv2d, ConvTranspose2d, Conv2dWeightGrad, MaxPool2d, AvgPool2d, AvgPool2dBackward, Window
-from .conv import conv1d, conv2d, conv_transpose2d, max_pool2d, avg_pool2d, adaptive_avg_pool2d, interpolate
-from .conv import scaled_dot_product_attention
+from .activations import (
+    Elu,
+    Gelu,
+    Hardsigmoid,
+    Hardtanh,
+    LeakyRelu,
+    LogSigmoid,
+    Mish,
+    Silu,
+    Softplus,
+    Softsign,
+    elu,
+    gelu,
+    hardsigmoid,
+    hardtanh,
+    leaky_relu,
+    logsigmoid,
+    mish,
+    silu,
+    softplus,
+    softsign,
+)
+from .arithmetic import Add, Div, MatMul, Mul, Neg, Pow, PowScalar, Sub
+from .broadcast import BroadcastTo, SumTo, broadcast_to, sum_to, summed_axes
+from .conv import (
+    AvgPool2d,
+    AvgPool2dBackward,
+    Conv2d,
+    Conv2dWeightGrad,
+    ConvTranspose2d,
+    MaxPool2d,
+    Window,
+    adaptive_avg_pool2d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    conv_transpose2d,
+    interpolate,
+    max_pool2d,
+    scaled_dot_product_attention,
+)
+from .elementwise import (
+    Abs,
+    Cast,
+    Cos,
+    Erf,
+    Exp,
+    Exp2,
+    Expm1,
+    Log,
+    Log1p,
+    Log2,
+    Log10,
+    ReLU,
+    Rsqrt,
+    Sigmoid,
+    Sin,
+    Sqrt,
+    Tan,
+    Tanh,
+    ceil,
+    cos,
+    erf,
+    exp2,
+    expm1,
+    floor,
+    isfinite,
+    isinf,
+    isnan,
+    log1p,
+    log2,
+    log10,
+    round,
+    rsqrt,
+    sign,
+    sin,
+    square,
+    tan,
+)
+from .indexing import (
+    Einsum,
+    Gather,
+    MaskedFill,
+    ScatterAdd,
+    SetItem,
+    einsum,
+    gather,
+    masked_fill,
+    one_hot,
+    scatter_add,
+    setitem,
+    take_along_axis,
+)
+from .reduce import (
+    Cumprod,
+    Cumsum,
+    LogSumExp,
+    Max,
+    Mean,
+    Min,
+    Prod,
+    Std,
+    Sum,
+    Var,
+    VectorNorm,
+    all,
+    any,
+    argmax,
+    argmin,
+    cumprod,
+    cumsum,
+    logsumexp,
+    norm,
+    prod,
+    std,
+    var,
+)
+from .select import Clip, Maximum, Minimum, ValueOp, Where, maximum, minimum, where
+from .shape import (
+    Concatenate,
+    Diagonal,
+    Flip,
+    GetItem,
+    IndexAdd,
+    Pad,
+    Repeat,
+    Reshape,
+    Roll,
+    Stack,
+    Tile,
+    Transpose,
+    Tril,
+    Triu,
+    chunk,
+    concatenate,
+    diagonal,
+    expand_dims,
+    flatten,
+    flip,
+    pad,
+    permute,
+    repeat,
+    roll,
+    split,
+    squeeze,
+    stack,
+    tile,
+    tril,
+    triu,
+    unsqueeze,
+)
+from .softmax import LogSoftmax, Softmax
 
 __all__ = [
     "Abs",

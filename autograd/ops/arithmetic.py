@@ -62,7 +62,7 @@ class Neg(Function):
     @staticmethod
     def jvp(ctx: Context, out: Any, tangents: Any, x: Any) -> Any:
         """Forward mode: the output's tangent from the inputs' (0.0 for an input that does not move)."""
-        t, = tangents
+        (t,) = tangents
         return -t
 
 

@@ -34,7 +34,7 @@ class Exp(Function):
     @staticmethod
     def jvp(ctx: Context, out: Any, tangents: Any, x: Any) -> Any:
         """Forward mode: the output's tangent from the inputs' (0.0 for an input that does not move)."""
-        t, = tangents
+        (t,) = tangents
         return t * out
 
 
@@ -54,7 +54,7 @@ class Log(Function):
     @staticmethod
     def jvp(ctx: Context, out: Any, tangents: Any, x: Any) -> Any:
         """Forward mode: the output's tangent from the inputs' (0.0 for an input that does not move)."""
-        t, = tangents
+        (t,) = tangents
         return t / x
 
 
@@ -74,7 +74,7 @@ class Sqrt(Function):
     @staticmethod
     def jvp(ctx: Context, out: Any, tangents: Any, x: Any) -> Any:
         """Forward mode: the output's tangent from the inputs' (0.0 for an input that does not move)."""
-        t, = tangents
+        (t,) = tangents
         return t / (out * 2.0)
 
 
@@ -95,7 +95,7 @@ class Tanh(Function):
     @staticmethod
     def jvp(ctx: Context, out: Any, tangents: Any, x: Any) -> Any:
         """Forward mode: the output's tangent from the inputs' (0.0 for an input that does not move)."""
-        t, = tangents
+        (t,) = tangents
         return t * (1.0 - out * out)
 
 
@@ -121,7 +121,7 @@ class Sigmoid(Function):
     @staticmethod
     def jvp(ctx: Context, out: Any, tangents: Any, x: Any) -> Any:
         """Forward mode: the output's tangent from the inputs' (0.0 for an input that does not move)."""
-        t, = tangents
+        (t,) = tangents
         return t * out * (1.0 - out)
 
 
@@ -141,7 +141,7 @@ class ReLU(Function):
     @staticmethod
     def jvp(ctx: Context, out: Any, tangents: Any, x: Any) -> Any:
         """Forward mode: the output's tangent from the inputs' (0.0 for an input that does not move)."""
-        t, = tangents
+        (t,) = tangents
         return t * (x > 0)
 
 

@@ -4,7 +4,8 @@ expand_dims, permute, flip, roll, repeat, tile, split, chunk, pad, tril, triu, d
 from __future__ import annotations
 
 import itertools
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_tuple

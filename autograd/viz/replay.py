@@ -21,8 +21,9 @@ contributions, and its gradient is their sum (``TensorInfo.terms``).
 from __future__ import annotations
 
 import inspect
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 

@@ -7,7 +7,8 @@ own options; options not given come from the optimizer's arguments.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -111,7 +112,9 @@ class Optimizer:
         """
         name = type(self).__name__
         if not isinstance(state_dict, Mapping) or "param_groups" not in state_dict:
-            raise ValueError(f"{name}.load_state_dict: expected a dict with 'param_groups' (and 'state'); nothing loaded")
+            raise ValueError(
+                f"{name}.load_state_dict: expected a dict with 'param_groups' (and 'state'); nothing loaded"
+            )
         params = self._all_params()
         groups = state_dict["param_groups"]
         if not isinstance(groups, Mapping) or len(groups) != len(self.param_groups):
@@ -160,7 +163,9 @@ class Optimizer:
             try:
                 i = int(key)
             except (TypeError, ValueError):
-                raise ValueError(f"{name}.load_state_dict: state key {key!r} is not a parameter index; nothing loaded") from None
+                raise ValueError(
+                    f"{name}.load_state_dict: state key {key!r} is not a parameter index; nothing loaded"
+                ) from None
             if not 0 <= i < len(params) or str(i) != str(key):
                 raise ValueError(
                     f"{name}.load_state_dict: state for parameter {key}, but there are {len(params)}; nothing loaded"
@@ -185,7 +190,9 @@ class Optimizer:
         for key, value in saved.items():
             array = np.asarray(value)
             if array.dtype.kind not in "biuf":
-                raise TypeError(f"{name}.load_state_dict: state {key!r} of parameter {i} is not numeric; nothing loaded")
+                raise TypeError(
+                    f"{name}.load_state_dict: state {key!r} of parameter {i} is not numeric; nothing loaded"
+                )
             if key == "step":  # a count
                 if array.shape != () or not np.isfinite(array) or array < 0 or float(array) != int(array):
                     raise ValueError(
@@ -231,12 +238,12 @@ def _plain(value: Any, like: Any) -> Any:
 class SGD(Optimizer):
     """Stochastic gradient descent, PyTorch's rule. With g = grad + weight_decay * p:
 
-        buf = g (first step), else momentum * buf + (1 - dampening) * g
-        g   = g + momentum * buf if nesterov, else buf          (only when momentum != 0)
-        p   = p - lr * g
+    buf = g (first step), else momentum * buf + (1 - dampening) * g
+    g   = g + momentum * buf if nesterov, else buf          (only when momentum != 0)
+    p   = p - lr * g
     """
 
-    state_keys = frozenset({'momentum_buffer'})
+    state_keys = frozenset({"momentum_buffer"})
 
     def __init__(
         self,
@@ -273,14 +280,14 @@ class SGD(Optimizer):
 class Adam(Optimizer):
     """Adam, PyTorch's rule; ``decoupled_weight_decay=True`` gives AdamW. At step t:
 
-        p = p * (1 - lr * weight_decay)                       (decoupled only)
-        g = grad + weight_decay * p                           (not decoupled)
-        m = beta1 * m + (1 - beta1) * g;   v = beta2 * v + (1 - beta2) * g**2
-        p = p - lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
+    p = p * (1 - lr * weight_decay)                       (decoupled only)
+    g = grad + weight_decay * p                           (not decoupled)
+    m = beta1 * m + (1 - beta1) * g;   v = beta2 * v + (1 - beta2) * g**2
+    p = p - lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
     """
 
-    state_keys = frozenset({'step', 'exp_avg', 'exp_avg_sq'})
-    nonnegative_state = frozenset({'exp_avg_sq'})
+    state_keys = frozenset({"step", "exp_avg", "exp_avg_sq"})
+    nonnegative_state = frozenset({"exp_avg_sq"})
 
     def __init__(
         self,
@@ -351,14 +358,14 @@ class AdamW(Adam):
 class RMSprop(Optimizer):
     """RMSprop, PyTorch's rule. With g = grad + weight_decay * p, per parameter:
 
-        v   = alpha * v + (1 - alpha) * g**2                (square_avg, starts at 0)
-        avg = sqrt(v) + eps;   centered: m = alpha * m + (1 - alpha) * g,  avg = sqrt(v - m**2) + eps
-        p   = p - lr * g / avg                              (momentum == 0)
-        buf = momentum * buf + g / avg;  p = p - lr * buf   (momentum > 0, buf starts at 0)
+    v   = alpha * v + (1 - alpha) * g**2                (square_avg, starts at 0)
+    avg = sqrt(v) + eps;   centered: m = alpha * m + (1 - alpha) * g,  avg = sqrt(v - m**2) + eps
+    p   = p - lr * g / avg                              (momentum == 0)
+    buf = momentum * buf + g / avg;  p = p - lr * buf   (momentum > 0, buf starts at 0)
     """
 
-    state_keys = frozenset({'step', 'square_avg', 'grad_avg', 'momentum_buffer'})
-    nonnegative_state = frozenset({'square_avg'})
+    state_keys = frozenset({"step", "square_avg", "grad_avg", "momentum_buffer"})
+    nonnegative_state = frozenset({"square_avg"})
 
     def __init__(
         self,
@@ -402,12 +409,12 @@ class RMSprop(Optimizer):
 class Adagrad(Optimizer):
     """Adagrad, PyTorch's rule. With g = grad + weight_decay * p, at the parameter's step t:
 
-        sum = sum + g**2                                   (starts at initial_accumulator_value)
-        p   = p - lr / (1 + (t - 1) * lr_decay) * g / (sqrt(sum) + eps)
+    sum = sum + g**2                                   (starts at initial_accumulator_value)
+    p   = p - lr / (1 + (t - 1) * lr_decay) * g / (sqrt(sum) + eps)
     """
 
-    state_keys = frozenset({'step', 'sum'})
-    nonnegative_state = frozenset({'sum'})
+    state_keys = frozenset({"step", "sum"})
+    nonnegative_state = frozenset({"sum"})
 
     def __init__(
         self,
