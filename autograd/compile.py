@@ -84,6 +84,19 @@ class Sym:
     def __len__(self) -> int:
         return len(self.value)
 
+    # unary operators: numpy's ufuncs (so each is one line, through __array_ufunc__)
+    def __neg__(self) -> Any:
+        return np.negative(self)
+
+    def __pos__(self) -> Any:
+        return np.positive(self)
+
+    def __invert__(self) -> Any:
+        return np.invert(self)
+
+    def __abs__(self) -> Any:
+        return np.absolute(self)
+
     # numpy's protocols: every call becomes a line
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         if method != "__call__" or "out" in kwargs:
@@ -138,7 +151,7 @@ class Sym:
     def __float__(self) -> float:
         raise CompileError("float() of a traced value: its value would be baked into the code")
 
-    __int__ = __index__ = __float__  # type: ignore[assignment]
+    __int__ = __index__ = __float__
 
     def __iter__(self) -> Any:
         raise CompileError("iterating over a traced value is not traced; index it instead")
@@ -153,6 +166,7 @@ def _make_operator(ufunc: np.ufunc, reflected: bool) -> Callable[..., Any]:
     return lambda self, other: ufunc(self, other)
 
 
+_ufunc: np.ufunc
 for _ufunc, _names in (
     (np.add, ("add",)), (np.subtract, ("sub",)), (np.multiply, ("mul",)), (np.true_divide, ("truediv",)),
     (np.power, ("pow",)), (np.matmul, ("matmul",)), (np.bitwise_and, ("and",)), (np.bitwise_or, ("or",)),
@@ -173,10 +187,6 @@ def _make_method(name: str) -> Callable[..., Any]:
 # ndarray methods the ops call: each becomes one line (``add0.sum(axis=(0,))``)
 for _name in ("sum", "mean", "max", "min", "any", "all", "reshape", "transpose", "swapaxes", "astype", "copy"):
     setattr(Sym, _name, _make_method(_name))
-Sym.__neg__ = lambda self: np.negative(self)  # type: ignore[attr-defined]
-Sym.__pos__ = lambda self: np.positive(self)  # type: ignore[attr-defined]
-Sym.__invert__ = lambda self: np.invert(self)  # type: ignore[attr-defined]
-Sym.__abs__ = lambda self: np.absolute(self)  # type: ignore[attr-defined]
 Sym.__hash__ = object.__hash__  # type: ignore[method-assign]
 
 
@@ -253,7 +263,7 @@ class Program:
     def render(self, part: Any) -> str:
         """How a value is written in the code."""
         if type(part) is Sym:
-            return part.name  # type: ignore[return-value]
+            return _code_name(part)
         if isinstance(part, _Index):
             index = part.index
             items = index if type(index) is tuple else (index,)
@@ -302,6 +312,12 @@ class Program:
             text = f"{sym.name} = " + template.format(*(self.render(p) for p in parts))
             out.append(f"    {text:<44}  # {comment}" if comment else f"    {text}")
         return out
+
+
+def _code_name(sym: Sym) -> str:
+    """A Sym's name in the code (every Sym is named before code is written)."""
+    assert sym.name is not None, "a Sym written into the code before it was named"
+    return sym.name
 
 
 def _walk(parts: Any) -> Any:
@@ -407,7 +423,7 @@ class Compiled:
         self.cache: OrderedDict[Any, _Entry] = OrderedDict()
         self.traces = 0  # how many times fn was traced (a new signature, or a leaf that changed)
         self.last: _Entry | None = None
-        functools.update_wrapper(self, fn)  # type: ignore[arg-type]
+        functools.update_wrapper(self, fn)
 
     @property
     def source(self) -> str:
@@ -568,9 +584,10 @@ def _build(fn: Callable[..., Any], name: str, args: tuple[Any, ...], tracer: Tra
             arg_tensor.setdefault(id(a.data if is_tensor(a) else a), i)
 
     def add_input(kind: str, ref: Any, value: Any, stem: str) -> Sym:
-        sym = Sym(value, program.fresh_input(stem), program)
+        param = program.fresh_input(stem)
+        sym = Sym(value, param, program)
         inputs.append((kind, ref))
-        params.append(sym.name)  # type: ignore[arg-type]
+        params.append(param)
         input_syms.append(sym)
         return sym
 
@@ -616,11 +633,13 @@ def _build(fn: Callable[..., Any], name: str, args: tuple[Any, ...], tracer: Tra
         program.comment = cls.__name__
         start = len(program.lines)
         try:
-            value = cls.forward(sctx, *sym_args)
+            produced: Any = cls.forward(sctx, *sym_args)  # on Syms: a Sym, or an array of constants
         except CompileError as err:
             raise CompileError(f"{cls.__name__}.forward: {err}") from err
-        if type(value) is not Sym:  # computed from constants only
-            value = program.emit(np.asarray(value), ("{}", [np.asarray(value)]))
+        if type(produced) is Sym:
+            value = produced
+        else:  # computed from constants only
+            value = program.emit(np.asarray(produced), ("{}", [np.asarray(produced)]))
         if value.name is None:
             value.name = program.fresh(out.name or cls.__name__.lower().removesuffix("scalar"))
         for sym, *_ in program.lines[start:]:
@@ -648,8 +667,9 @@ def _build(fn: Callable[..., Any], name: str, args: tuple[Any, ...], tracer: Tra
     pending: dict[int, Any] = {}
     for t, sym, diff in zip(outputs, out_syms, differentiable):
         if diff:
-            seed = Sym(np.ones(t.shape, t.dtype), program.fresh_input(f"d_{sym.name}"), program)
-            backward_params.append(seed.name)  # type: ignore[arg-type]
+            param = program.fresh_input(f"d_{sym.name}")
+            seed = Sym(np.ones(t.shape, t.dtype), param, program)
+            backward_params.append(param)
             pending[id(t)] = _accumulate(program, pending.get(id(t)), seed)
     previous = mode.enabled
     mode.enabled = False
@@ -685,8 +705,8 @@ def _build(fn: Callable[..., Any], name: str, args: tuple[Any, ...], tracer: Tra
     read_by_backward = {id(p) for _, _, parts, _ in program.lines[forward_end:] for p in _walk(parts) if type(p) is Sym}
     saved = [s for s, *_ in program.lines[:forward_end] if id(s) in read_by_backward]
     saved += [s for s in input_syms if id(s) in read_by_backward]
-    saved_names = list(dict.fromkeys(s.name for s in saved))
-    returned = ", ".join(s.name for s in out_syms)  # type: ignore[misc]
+    saved_names = list(dict.fromkeys(_code_name(s) for s in saved))
+    returned = ", ".join(_code_name(s) for s in out_syms)
     header = f"# autograd.compile({name}): generated from each op's own forward and backward"
     forward_src = [f"def forward({', '.join(params)}):", *program.code(0, forward_end)]
     forward_src.append(f"    return ({returned},), ({', '.join(saved_names)}{',' if len(saved_names) == 1 else ''})")

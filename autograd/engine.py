@@ -304,8 +304,8 @@ def _commit(updates: list[tuple[Tensor, Tensor]], release: Any) -> None:
             for node in release:
                 node.release()
         else:
-            for (tensor, _), g in zip(updates, old):
-                tensor._grad = g
+            for (tensor, _), old_grad in zip(updates, old):
+                tensor._grad = old_grad
         raise
 
 
@@ -347,8 +347,8 @@ def retain(tensor: Tensor) -> None:
 
 
 def grad(
-    outputs: Tensor | Sequence[Tensor],
-    inputs: Tensor | Sequence[Tensor],
+    outputs: Tensor | list[Tensor] | tuple[Tensor, ...],
+    inputs: Tensor | list[Tensor] | tuple[Tensor, ...],
     grad_outputs: object | Sequence[object] | None = None,
     retain_graph: bool | None = None,
     create_graph: bool = False,

@@ -130,6 +130,65 @@ class Context:
     output_name: str | None = None  # the output tensor's name, kept when the tensor is gone
     created_at: list[str] | None = None  # where in your code, under detect_anomaly()
 
+    # What the library's ops keep between forward and backward, declared so that a type checker
+    # knows them (a misspelt ``ctx.axsi`` is an error). They live in the instance dict: each op
+    # sets the few it needs. Where two ops use a name differently, its type is Any. (Your own
+    # Function may set any other name; annotate its ``ctx`` as ``Any`` for mypy, as in PyTorch.)
+    in_shape: tuple[int, ...]  # the input's shape, to shape the gradient back
+    in_dtype: np.dtype
+    source_shape: tuple[int, ...]
+    moved_shape: tuple[int, ...]
+    v_shape: tuple[int, ...]
+    shapes: list[tuple[int, ...]]
+    target_ndim: int
+    axis: Any  # an int, a tuple of ints or None, as the op was given it
+    axes: Any  # a tuple of ints (None for a reversing transpose)
+    inverse: tuple[int, ...]  # the inverse permutation
+    keepdims: bool
+    kept: Any  # reductions: the shape with reduced axes kept as 1; setitem: a mask or None
+    index: Any  # an index as numpy takes it (ints, slices, arrays)
+    bounds: Any  # split's cut points
+    grouped: tuple[int, ...]
+    uniform: int | None
+    shift: Any
+    k: int
+    pad_width: tuple[tuple[int, int], ...]
+    mode: str
+    count: int
+    scale: Any
+    p: Any  # norm's order
+    # masks and factors saved by forward (numpy arrays)
+    mask: np.ndarray
+    cond: np.ndarray
+    inside: np.ndarray
+    positive: np.ndarray
+    negative: np.ndarray
+    linear: np.ndarray
+    untouched: np.ndarray
+    zero: np.ndarray
+    x_zero: np.ndarray
+    first: np.ndarray
+    divisible: np.ndarray
+    share: np.ndarray
+    share_a: np.ndarray
+    sign: np.ndarray
+    # activations' constants
+    alpha: float
+    beta: float
+    slope: float
+    approximate: str
+    # einsum
+    terms: list[str]
+    output_letters: str
+    optimize: Any
+    sizes: dict[str, int]
+    # conv and pools: the window geometry (ops.conv.Window), the argmax taps, the divisors
+    window: Any
+    tap: Any
+    divisor: Any
+    entry: Any  # compile's cached program (compile._Entry)
+    op_name: str  # engine.OnceDifferentiated: the op whose once_differentiable backward made it
+
     def save_for_backward(self, *tensors: Tensor) -> None:
         """Keep these tensors for backward; the engine drops them after it (see ``retain_graph``).
 
@@ -369,7 +428,7 @@ def check_finite(data: Any, ctx: Context, phase: str) -> None:
 _ERROR_NAMES = {"GetItem": "getitem", "SetItem": "setitem", "MatMul": "matmul", "LogSumExp": "logsumexp"}
 
 
-def _op_error(cls: type, args: tuple[Any, ...], err: Exception) -> Exception:
+def _op_error(cls: type[Function], args: tuple[Any, ...], err: Exception) -> Exception:
     """Re-raise a numpy error from ``cls.forward`` with the op's name and its input shapes."""
     shapes = ", ".join(str(a.shape) for a in args if isinstance(a, _tensor_class))
     kind = IndexError if isinstance(err, IndexError) and not isinstance(err, ValueError) else ValueError
@@ -401,7 +460,7 @@ def _guard(t: Tensor, message: str) -> Tensor:
     g = _new_tensor(_guard_class)
     g._inner = t
     g._message = message
-    return g  # type: ignore[no-any-return]
+    return g
 
 
 def _read_message(fn: type) -> str:

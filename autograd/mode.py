@@ -16,7 +16,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 class _Mode(threading.local):
     """This thread's switches (class attributes are the defaults every new thread starts with)."""
 
-    enabled: bool = True  # ops record the graph
+    # ops record the graph; the int is function._GUARDED (truthy: records, see function.py)
+    enabled: bool | int = True
     anomaly: bool = False  # detect_anomaly() is on
     in_backward: bool = False  # the engine is running backward formulas
     tracer: Any = None  # autograd.compile's recorder while it traces a function
@@ -34,7 +35,7 @@ def is_grad_enabled() -> bool:
     return bool(mode.enabled)
 
 
-def set_grad_enabled(enabled: bool) -> bool:
+def set_grad_enabled(enabled: bool | int) -> bool | int:
     """Turn recording on or off in this thread; returns the previous setting (to restore it)."""
     previous = mode.enabled
     mode.enabled = enabled

@@ -388,6 +388,7 @@ FUNCTIONS: dict[Any, Callable[..., Any]] = {
     np.take_along_axis: _take_along_axis,
 }
 # Functions of shapes and dtypes, and functions that only look at values: no graph to keep.
+_f: Callable[..., Any]
 for _f in (np.shape, np.ndim, np.size, np.result_type, np.iscomplexobj, np.isrealobj):
     FUNCTIONS[_f] = _on_shapes(_f)
 for _f in (np.allclose, np.isclose, np.array_equal, np.array_equiv, np.nonzero, np.count_nonzero,

@@ -8,7 +8,7 @@ on every leaf that has ``requires_grad=True``. Operators are one-line calls into
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -26,6 +26,11 @@ def _shape_arg(shape: tuple[Any, ...]) -> Shape:
     return tuple(shape)
 
 
+# (for the type checker: an int axis stays an int, which argmax and argmin require)
+@overload
+def _axis_arg(axis: int | None, ndim: int) -> int | None: ...
+@overload
+def _axis_arg(axis: Any, ndim: int) -> int | tuple[int, ...] | None: ...
 def _axis_arg(axis: Any, ndim: int) -> int | tuple[int, ...] | None:
     """A reduction's axis: a list as a tuple; on a 0-d tensor axis 0 or -1 (PyTorch accepts
     them there, as numpy's sum does) means its one element: reduce over nothing more."""
@@ -875,17 +880,17 @@ class _Guarded(Tensor):
     _inner: Tensor
     _message: str
 
-    @property  # type: ignore[override]
-    def data(self) -> np.ndarray:
+    @property
+    def data(self) -> np.ndarray:  # type: ignore[override]  # read-only here, on purpose
         raise RuntimeError(self._message)
 
-    shape = property(lambda self: self._inner.shape)  # type: ignore[assignment]
-    dtype = property(lambda self: self._inner.dtype)  # type: ignore[assignment]
-    ndim = property(lambda self: self._inner.ndim)  # type: ignore[assignment]
-    size = property(lambda self: self._inner.size)  # type: ignore[assignment]
-    requires_grad = property(lambda self: self._inner.requires_grad)  # type: ignore[assignment]
-    grad_fn = property(lambda self: self._inner.grad_fn)  # type: ignore[assignment]
-    _name = property(lambda self: self._inner._name)  # type: ignore[assignment]
+    shape = property(lambda self: self._inner.shape)
+    dtype = property(lambda self: self._inner.dtype)
+    ndim = property(lambda self: self._inner.ndim)
+    size = property(lambda self: self._inner.size)
+    requires_grad = property(lambda self: self._inner.requires_grad)
+    grad_fn = property(lambda self: self._inner.grad_fn)
+    _name = property(lambda self: self._inner._name)
 
     def __len__(self) -> int:
         return len(self._inner)

@@ -168,6 +168,7 @@ class ConvTranspose2d(_ConvNd):
     """
 
     transposed = True
+    padding: tuple[int, int]  # numbers only: _ConvNd.__init__ refuses a string padding here
 
     def __init__(
         self,

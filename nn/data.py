@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, SupportsIndex
 
 import numpy as np
 
@@ -57,7 +57,7 @@ class TensorDataset(Dataset):
 class Subset(Dataset):
     """The samples of ``dataset`` at ``indices``, in that order."""
 
-    def __init__(self, dataset: Any, indices: Sequence[int]) -> None:
+    def __init__(self, dataset: Any, indices: Sequence[int] | np.ndarray) -> None:
         self.dataset = dataset
         self.indices = [int(i) for i in indices]
 
@@ -156,12 +156,13 @@ def random_split(dataset: Any, lengths: Sequence[float], generator: np.random.Ge
         for i in range(n - sum(sizes)):
             sizes[i % len(sizes)] += 1
     else:
-        try:
-            sizes = [operator.index(x) for x in lengths]
-        except TypeError:
-            raise ValueError(
-                f"random_split: lengths must be integers summing to {n}, or fractions summing to 1, got {lengths}"
-            ) from None
+        sizes = []
+        for x in lengths:
+            if not isinstance(x, SupportsIndex):  # a float, in lengths that are not fractions summing to 1
+                raise ValueError(
+                    f"random_split: lengths must be integers summing to {n}, or fractions summing to 1, got {lengths}"
+                )
+            sizes.append(operator.index(x))
     if sum(sizes) != n:
         raise ValueError(f"random_split: lengths {lengths} sum to {sum(sizes)}, but the dataset has {n} samples")
     order = resolve(generator, "random_split").permutation(n)

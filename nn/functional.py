@@ -275,7 +275,7 @@ def dropout(x: Any, p: float = 0.5, training: bool = True, rng: np.random.Genera
     if not training or p == 0:
         return x
     _refuse_tracing("dropout in training draws a new random mask on every call")
-    dtype = x.dtype if x.dtype.kind == "f" else np.float64
+    dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
     if p == 1:
         scale = np.zeros(x.shape, dtype=dtype)
     else:

@@ -201,6 +201,10 @@ class _BatchNorm(Module):
 
     _shapes: str = ""
     _ndims: tuple[int, ...] = ()
+    # buffers (register_buffer sets them; None without track_running_stats)
+    running_mean: Tensor | None
+    running_var: Tensor | None
+    num_batches_tracked: Tensor | None
 
     def __init__(
         self,
@@ -234,7 +238,8 @@ class _BatchNorm(Module):
         if self.track_running_stats:
             init.zeros_(self.running_mean)
             init.ones_(self.running_var)
-            self.num_batches_tracked.data = np.array(0, dtype=np.int64)
+            if self.num_batches_tracked is not None:
+                self.num_batches_tracked.data = np.array(0, dtype=np.int64)
 
     def forward(self, x: Any) -> Tensor:
         name = type(self).__name__

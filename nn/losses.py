@@ -359,7 +359,8 @@ def _class_loss(input: Any, target: Any, weight: Any, ignore_index: int, reducti
         grid = [
             np.arange(n).reshape((1,) * (a + 1) + (n,) + (1,) * (rest - a - 1)) for a, n in enumerate(input.shape[2:])
         ]
-        picked = z[(np.arange(input.shape[0]).reshape((-1,) + (1,) * rest), safe, *grid)]
+        index = (np.arange(input.shape[0]).reshape((-1,) + (1,) * rest), safe, *grid)
+        picked = z[index]
         w_t = kept if w is None else w[safe] * kept  # w_{t_i}, 0 where ignored
         per_sample = -(picked * w_t)
         if eps:  # PyTorch's smoothing term: -sum_c w_c z_c per sample kept, over C
@@ -400,15 +401,16 @@ def check_labels(labels: Any, n_classes: int, ignore_index: int | None = None, o
     saying which do not."""
     if not isinstance(labels, (np.ndarray, np.generic)):  # a value autograd.compile traces: one call
         return labels.call(check_labels, labels, n_classes, ignore_index, op)
-    bad = (labels < 0) | (labels >= n_classes)
+    values = np.asarray(labels)  # a numpy scalar as a 0-d array; an array as it is
+    bad = (values < 0) | (values >= n_classes)
     if ignore_index is not None:
-        bad &= labels != ignore_index
+        bad &= values != ignore_index
     if bad.any():
-        wrong = np.unique(labels[bad])
+        wrong = np.unique(values[bad])
         also = "" if ignore_index is None else f" (or equal ignore_index={ignore_index})"
         raise ValueError(
-            f"{op}: labels must lie in [0, {n_classes}){also}, got {labels.min()}..{labels.max()} in the "
-            f"target of shape {labels.shape}: {', '.join(map(str, wrong[:5]))}{'...' if len(wrong) > 5 else ''} "
+            f"{op}: labels must lie in [0, {n_classes}){also}, got {values.min()}..{values.max()} in the "
+            f"target of shape {values.shape}: {', '.join(map(str, wrong[:5]))}{'...' if len(wrong) > 5 else ''} "
             "out of range (mark samples to skip with ignore_index=)"
         )
     return labels
@@ -483,11 +485,13 @@ def check_probabilities(x: Any, op: str) -> Any:
     """``x`` if every value lies in [0, 1], else a ValueError naming ``op``."""
     if not isinstance(x, (np.ndarray, np.generic)):  # a value autograd.compile traces: one call
         return x.call(check_probabilities, x, op)
-    if not ((x >= 0) & (x <= 1)).all():
-        outside = x[~((x >= 0) & (x <= 1))]
+    values = np.asarray(x)  # a numpy scalar as a 0-d array; an array as it is
+    inside = (values >= 0) & (values <= 1)
+    if not inside.all():
+        outside = values[~inside]
         raise ValueError(
             f"{op}: input must hold probabilities in [0, 1], got {outside.size} value(s) outside in the "
-            f"input of shape {x.shape} (e.g. {outside.flat[0]}); for logits use binary_cross_entropy_with_logits"
+            f"input of shape {values.shape} (e.g. {outside.flat[0]}); for logits use binary_cross_entropy_with_logits"
         )
     return x
 
@@ -548,6 +552,8 @@ class CrossEntropyLoss(Module):
     """``cross_entropy`` as a module: ``CrossEntropyLoss(weight=None, *, ignore_index=-100,
     reduction="mean", label_smoothing=0.0)(input, target)``."""
 
+    weight: Tensor | None  # a buffer (register_buffer in __init__)
+
     def __init__(
         self, weight: Any = None, *, ignore_index: int = -100, reduction: str = "mean", label_smoothing: float = 0.0
     ) -> None:
@@ -579,6 +585,8 @@ class CrossEntropyLoss(Module):
 class NLLLoss(Module):
     """``nll_loss`` as a module: ``NLLLoss(weight=None, *, ignore_index=-100, reduction="mean")``."""
 
+    weight: Tensor | None  # a buffer (register_buffer in __init__)
+
     def __init__(self, weight: Any = None, *, ignore_index: int = -100, reduction: str = "mean") -> None:
         _check_weight_position(weight, "NLLLoss")
         _check_reduction(reduction, "NLLLoss")
@@ -596,6 +604,8 @@ class NLLLoss(Module):
 class BCELoss(Module):
     """``binary_cross_entropy`` as a module: ``BCELoss(weight=None, *, reduction="mean")``."""
 
+    weight: Tensor | None  # a buffer (register_buffer in __init__)
+
     def __init__(self, weight: Any = None, *, reduction: str = "mean") -> None:
         _check_weight_position(weight, "BCELoss")
         _check_reduction(reduction, "BCELoss")
@@ -612,6 +622,9 @@ class BCELoss(Module):
 class BCEWithLogitsLoss(Module):
     """``binary_cross_entropy_with_logits`` as a module:
     ``BCEWithLogitsLoss(weight=None, *, reduction="mean", pos_weight=None)``."""
+
+    weight: Tensor | None  # buffers (register_buffer in __init__)
+    pos_weight: Tensor | None
 
     def __init__(self, weight: Any = None, *, reduction: str = "mean", pos_weight: Any = None) -> None:
         _check_weight_position(weight, "BCEWithLogitsLoss")

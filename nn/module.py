@@ -47,10 +47,12 @@ class Module:
 
     training: bool = True
 
-    def forward(self, *args: Any, **kwargs: Any) -> Tensor:
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """Typed loosely so that each layer can define its own arguments and result (a Tensor
+        for most layers, an (output, weights) pair for MultiheadAttention)."""
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Tensor:
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.forward(*args, **kwargs)
 
     # ------------------------------------------------------------------ the tree
@@ -153,7 +155,7 @@ class Module:
         persistent buffers, as PyTorch orders them. Each tensor once."""
         seen: set[Tensor] = set()
         for path, module in self.named_modules():
-            own = [(n, v) for n, v in module._members() if isinstance(v, Parameter)]
+            own: list[tuple[str, Tensor]] = [(n, v) for n, v in module._members() if isinstance(v, Parameter)]
             own += list(module._own_buffers(persistent_only=True))
             for name, value in own:
                 if value not in seen:

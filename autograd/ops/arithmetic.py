@@ -24,7 +24,7 @@ class Add(Function):
         return grad, grad
 
     @staticmethod
-    def jvp(ctx: Context, out: Any, tangents: Any, a, b: Any) -> Any:
+    def jvp(ctx: Context, out: Any, tangents: Any, a: Any, b: Any) -> Any:
         """Forward mode: the output's tangent from the inputs' (0.0 for an input that does not move)."""
         ta, tb = tangents
         return ta + tb
@@ -42,7 +42,7 @@ class Sub(Function):
         return grad, (-grad if ctx.needs_input_grad[1] else None)
 
     @staticmethod
-    def jvp(ctx: Context, out: Any, tangents: Any, a, b: Any) -> Any:
+    def jvp(ctx: Context, out: Any, tangents: Any, a: Any, b: Any) -> Any:
         """Forward mode: the output's tangent from the inputs' (0.0 for an input that does not move)."""
         ta, tb = tangents
         return ta - tb
@@ -81,7 +81,7 @@ class Mul(Function):
         return (grad * b if need_a else None), (grad * a if need_b else None)
 
     @staticmethod
-    def jvp(ctx: Context, out: Any, tangents: Any, a, b: Any) -> Any:
+    def jvp(ctx: Context, out: Any, tangents: Any, a: Any, b: Any) -> Any:
         """Forward mode: the output's tangent from the inputs' (0.0 for an input that does not move)."""
         ta, tb = tangents
         return ta * b + a * tb
@@ -102,7 +102,7 @@ class Div(Function):
         return (grad / b if need_a else None), (-grad * a / (b * b) if need_b else None)
 
     @staticmethod
-    def jvp(ctx: Context, out: Any, tangents: Any, a, b: Any) -> Any:
+    def jvp(ctx: Context, out: Any, tangents: Any, a: Any, b: Any) -> Any:
         """Forward mode: the output's tangent from the inputs' (0.0 for an input that does not move)."""
         ta, tb = tangents
         return (ta - out * tb) / b
@@ -225,7 +225,7 @@ class MatMul(Function):
         return grad_a, grad_b
 
     @staticmethod
-    def jvp(ctx: Context, out: Any, tangents: Any, a, b: Any) -> Any:
+    def jvp(ctx: Context, out: Any, tangents: Any, a: Any, b: Any) -> Any:
         """Forward mode: the output's tangent from the inputs' (0.0 for an input that does not move)."""
         ta, tb = tangents
         return _matmul_tangent(ta, b) + _matmul_tangent(a, tb, left=False)

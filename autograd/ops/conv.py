@@ -828,6 +828,7 @@ def interpolate(
         out = _positive(op, "size", size, 2)
         scales: tuple[float | None, float | None] = (None, None)
     else:
+        assert scale_factor is not None  # checked above: exactly one of size and scale_factor
         pair = scale_factor if isinstance(scale_factor, (tuple, list)) else (scale_factor, scale_factor)
         if len(pair) != 2 or not all(isinstance(s, (int, float, np.number)) and s > 0 for s in pair):
             raise ValueError(f"{op}: scale_factor must be a positive number or a pair of them, got {scale_factor!r}")

@@ -260,8 +260,7 @@ class Gather(Function):
         if is_tensor(grad):
             zeros = as_tensor(np.zeros(ctx.in_shape, dtype=grad.dtype))
             return ScatterAdd.apply(zeros, as_tensor(ctx.index), ctx.axis, grad), None, None, None
-        zeros = np.zeros(ctx.in_shape, dtype=grad.dtype)
-        return _scatter_add_arrays(zeros, ctx.index, ctx.axis, grad), None, None, None
+        return _scatter_add_arrays(np.zeros(ctx.in_shape, dtype=grad.dtype), ctx.index, ctx.axis, grad), None, None, None
 
 
 class ScatterAdd(Function):
@@ -666,6 +665,7 @@ def setitem(t: Tensor, index: Any, value: Any) -> None:
     # values: counting a change makes their backward refuse, as PyTorch's does.
     bump_version(out.data)
     new = out.grad_fn
+    assert new is not None  # recorded: grad mode is on and t or v requires grad
     t.data, t.grad_fn, t.requires_grad = out.data, new, True
     if t._name is not None:
         new.output_name = t._name

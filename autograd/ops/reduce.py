@@ -67,7 +67,7 @@ class Sum(Function):
         return _spread(grad, ctx), None, None
 
     @staticmethod
-    def jvp(ctx: Context, out: Any, tangents: Any, x, axis, keepdims: Any) -> Any:
+    def jvp(ctx: Context, out: Any, tangents: Any, x: Any, axis: Any, keepdims: Any) -> Any:
         """Forward mode: the output's tangent from the inputs' (0.0 for an input that does not move)."""
         t, _, _ = tangents
         return np.sum(np.broadcast_to(t, x.shape), axis=ctx.axis, keepdims=ctx.keepdims)
@@ -88,7 +88,7 @@ class Mean(Function):
         return _spread(grad, ctx) / ctx.count, None, None
 
     @staticmethod
-    def jvp(ctx: Context, out: Any, tangents: Any, x, axis, keepdims: Any) -> Any:
+    def jvp(ctx: Context, out: Any, tangents: Any, x: Any, axis: Any, keepdims: Any) -> Any:
         """Forward mode: the output's tangent from the inputs' (0.0 for an input that does not move)."""
         t, _, _ = tangents
         return np.mean(np.broadcast_to(t, x.shape), axis=ctx.axis, keepdims=ctx.keepdims)
@@ -100,7 +100,7 @@ class _Extreme(Function):
     Ties share the gradient equally (as ``torch.amax`` does): with k equal maxima each gets 1/k.
     """
 
-    reduce = staticmethod(np.max)
+    reduce: Callable[..., np.ndarray] = staticmethod(np.max)
 
     @classmethod
     def forward(cls, ctx: Context, x: Tensor, axis: Axis, keepdims: bool) -> np.ndarray:
@@ -126,7 +126,7 @@ class Max(_Extreme):
 
 
 class Min(_Extreme):
-    __doc__ = _Extreme.__doc__.replace("max (or min)", "min (or max)")
+    __doc__ = (_Extreme.__doc__ or "").replace("max (or min)", "min (or max)")
     reduce = staticmethod(np.min)
 
 
@@ -456,13 +456,13 @@ class VectorNorm(Function):
 def _ddof(op: str, ddof: Any) -> float:
     if isinstance(ddof, bool) or not isinstance(ddof, (int, float, np.integer, np.floating)):
         raise TypeError(f"{op}: ddof={ddof!r} must be a number (the divisor is n - ddof; numpy's default is 0)")
-    return ddof
+    return float(ddof)
 
 
 def _one_axis(op: str, axis: Any) -> int | None:
     """An axis for the ops that take one (cumsum, argmax...): an int, or None for all of x flattened."""
     if axis is None or isinstance(axis, (int, np.integer)) and not isinstance(axis, bool):
-        return axis
+        return None if axis is None else int(axis)
     raise TypeError(f"{op}: axis={axis!r} must be one axis (an int) or None (the tensor flattened), as in numpy")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -82,7 +83,7 @@ class ValueOp(Function):
     """
 
     @classmethod
-    def apply(cls, ufunc: np.ufunc, *args: Any) -> Tensor:  # type: ignore[override]
+    def apply(cls, ufunc: Callable[..., Any], *args: Any) -> Tensor:
         enabled = mode.enabled
         if enabled is _GUARDED or mode.tracer is not None:
             args = tuple([a._inner if type(a) is function._guard_class else a for a in args])
@@ -93,7 +94,7 @@ class ValueOp(Function):
             mode.enabled = enabled
 
     @staticmethod
-    def forward(ctx: Context, ufunc: np.ufunc, *xs: Tensor) -> np.ndarray:
+    def forward(ctx: Context, ufunc: Callable[..., Any], *xs: Tensor) -> np.ndarray:
         return ufunc(*[x.data for x in xs])
 
     @staticmethod

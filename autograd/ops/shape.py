@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_tuple
@@ -29,7 +29,7 @@ class Reshape(Function):
         return grad.reshape(ctx.in_shape), None
 
     @staticmethod
-    def jvp(ctx: Context, out: Any, tangents: Any, x, shape: Any) -> Any:
+    def jvp(ctx: Context, out: Any, tangents: Any, x: Any, shape: Any) -> Any:
         """Forward mode: the output's tangent from the inputs' (0.0 for an input that does not move)."""
         t, _ = tangents
         return np.reshape(np.broadcast_to(t, x.shape), out.shape)
@@ -52,7 +52,7 @@ class Transpose(Function):
         return grad.transpose(inverse), None
 
     @staticmethod
-    def jvp(ctx: Context, out: Any, tangents: Any, x, axes: Any) -> Any:
+    def jvp(ctx: Context, out: Any, tangents: Any, x: Any, axes: Any) -> Any:
         """Forward mode: the output's tangent from the inputs' (0.0 for an input that does not move)."""
         t, _ = tangents
         return np.transpose(np.broadcast_to(t, x.shape), ctx.axes)
@@ -554,7 +554,9 @@ class Pad(Function):
     """
 
     @staticmethod
-    def forward(ctx: Context, x: Tensor, pad_width: tuple[tuple[int, int], ...], mode: str, value: float) -> np.ndarray:
+    def forward(
+        ctx: Context, x: Tensor, pad_width: tuple[tuple[int, int], ...], mode: Literal["constant", "edge", "reflect"], value: float
+    ) -> np.ndarray:
         ctx.pad_width, ctx.mode, ctx.in_shape = pad_width, mode, x.shape
         if not pad_width:  # a 0-d tensor: nothing to pad (np.pad cannot read an empty pad_width)
             return x.data.copy()

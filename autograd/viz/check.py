@@ -68,7 +68,7 @@ def check_backward(
         raise ValueError("check_backward: my_backward returned no gradients")
 
     order = sorted(theirs.values(), key=lambda pair: (pair[0].final_step, int(pair[0].id[1:])))
-    right = []
+    right: list[str] = []
     for info, grad in order:
         problem = _compare(info, grad, rtol, atol)
         if problem is not None:

@@ -339,7 +339,7 @@ class Replay:
         assert op.upstream is not None
         with no_grad():  # the engine's plain step: on arrays
             sent = input_grads(node, op.upstream)
-        by_source = {}
+        by_source: dict[Any, list[InputEdge]] = {}  # where an input came from -> its edges
         for edge in op.inputs:
             if edge.needs_grad:
                 by_source.setdefault(node.inputs[edge.position], []).append(edge)
