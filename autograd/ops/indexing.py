@@ -260,7 +260,8 @@ class Gather(Function):
         if is_tensor(grad):
             zeros = as_tensor(np.zeros(ctx.in_shape, dtype=grad.dtype))
             return ScatterAdd.apply(zeros, as_tensor(ctx.index), ctx.axis, grad), None, None, None
-        return _scatter_add_arrays(np.zeros(ctx.in_shape, dtype=grad.dtype), ctx.index, ctx.axis, grad), None, None, None
+        gx = _scatter_add_arrays(np.zeros(ctx.in_shape, dtype=grad.dtype), ctx.index, ctx.axis, grad)
+        return gx, None, None, None
 
 
 class ScatterAdd(Function):

@@ -555,7 +555,11 @@ class Pad(Function):
 
     @staticmethod
     def forward(
-        ctx: Context, x: Tensor, pad_width: tuple[tuple[int, int], ...], mode: Literal["constant", "edge", "reflect"], value: float
+        ctx: Context,
+        x: Tensor,
+        pad_width: tuple[tuple[int, int], ...],
+        mode: Literal["constant", "edge", "reflect"],
+        value: float,
     ) -> np.ndarray:
         ctx.pad_width, ctx.mode, ctx.in_shape = pad_width, mode, x.shape
         if not pad_width:  # a 0-d tensor: nothing to pad (np.pad cannot read an empty pad_width)
