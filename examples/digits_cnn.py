@@ -26,6 +26,7 @@ Run: python examples/digits_cnn.py [--epochs N] [--lr 3e-3] [--seed S] [--quiet]
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 import numpy as np
@@ -72,8 +73,17 @@ def accuracy(model: nn.Module, x: np.ndarray, y: np.ndarray) -> float:
         return float(np.mean(model(Tensor(x)).data.argmax(axis=1) == y))
 
 
+def show_progress(quiet: bool) -> bool:
+    """A progress bar in Jupyter or on a terminal; none with --quiet or when the output goes to a pipe or a file."""
+    if quiet:
+        return False
+    shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
+    in_jupyter = shell is not None and "IPKernelApp" in shell.config
+    return in_jupyter or all(stream is not None and stream.isatty() for stream in (sys.stdout, sys.stderr))
+
+
 def train(args: argparse.Namespace) -> dict[str, Any]:
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # a widget in Jupyter, a text line on a terminal
 
     autograd.manual_seed(args.seed)  # the layers' initial weights and the DataLoader's shuffling
     x_train, y_train, x_test, y_test = load(args.test_size, args.seed)
@@ -85,7 +95,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     history: dict[str, list[float]] = {"train_loss": [], "test_acc": []}
     initial_acc = accuracy(model, x_test, y_test)
 
-    bar = tqdm(range(1, args.epochs + 1), desc="digits_cnn", unit="epoch", disable=True if args.quiet else None)
+    bar = tqdm(range(1, args.epochs + 1), desc="digits_cnn", unit="epoch", disable=not show_progress(args.quiet))
     for epoch in bar:
         total = 0.0
         for images, labels in loader:
@@ -97,7 +107,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         history["train_loss"].append(total / len(x_train))
         history["test_acc"].append(accuracy(model, x_test, y_test))
         bar.set_postfix(loss=f"{history['train_loss'][-1]:.4f}", test_acc=f"{history['test_acc'][-1]:.4f}")
-        if not args.quiet and bar.disable:  # no bar (not a terminal): one line per epoch instead
+        if not args.quiet and bar.disable:  # no bar (output to a pipe or a file): one line per epoch instead
             print(
                 f"epoch {epoch:3d}  train loss {history['train_loss'][-1]:.4f}  test accuracy {history['test_acc'][-1]:.4f}"
             )
@@ -113,7 +123,13 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    """Train, print the accuracies; return them (a dict, see ``train``)."""
+    """Train, print the accuracies.
+
+    ``argv`` is the command line's arguments (``None``: the defaults; the script passes its own),
+    e.g. ``main(["--tiny", "--quiet"])`` from a notebook. Returns a dict: ``parameters`` (a count),
+    ``initial_test_accuracy``, ``train_accuracy`` and ``test_accuracy`` (after training), and the
+    per-epoch lists ``train_loss`` and ``test_acc``. It draws no figures.
+    """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=15, help="passes over the training set")
     parser.add_argument("--batch-size", type=int, default=32, help="images per minibatch")
@@ -122,6 +138,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--seed", type=int, default=0, help="seed for the split, the initial weights and the shuffling")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or per-epoch lines")
     parser.add_argument("--tiny", action="store_true", help="a quick run: 2 epochs")
+    argv = [] if argv is None else argv
     args = parser.parse_args(argv)
     if args.tiny:  # smaller defaults; flags given explicitly still win
         parser.set_defaults(epochs=2)
@@ -138,4 +155,4 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

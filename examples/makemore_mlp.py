@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 from typing import Any
 
 import numpy as np
@@ -116,8 +117,17 @@ def sample(model: nn.Module, block_size: int, count: int, max_length: int = 30) 
     return words
 
 
+def show_progress(quiet: bool) -> bool:
+    """A progress bar in Jupyter or on a terminal; none with --quiet or when the output goes to a pipe or a file."""
+    if quiet:
+        return False
+    shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
+    in_jupyter = shell is not None and "IPKernelApp" in shell.config
+    return in_jupyter or all(stream is not None and stream.isatty() for stream in (sys.stdout, sys.stderr))
+
+
 def train(args: argparse.Namespace) -> dict[str, Any]:
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # a widget in Jupyter, a text line on a terminal
 
     autograd.manual_seed(args.seed)  # the model's init, the batches and the samples all draw from it
     words = read_words(args.words) if args.words else python_words()
@@ -138,7 +148,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
 
     losses = []
     every = max(1, args.steps // 10)
-    bar = tqdm(range(args.steps), desc="makemore", unit="step", disable=True if args.quiet else None)
+    bar = tqdm(range(args.steps), desc="makemore", unit="step", disable=not show_progress(args.quiet))
     for step in bar:
         batch = rng.integers(0, len(x_train), args.batch_size)
         loss = F.cross_entropy(model(x_train[batch]), y_train[batch])
@@ -150,7 +160,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         if step % every == 0 or step == args.steps - 1:
             recent = float(np.mean(losses[-every:]))
             bar.set_postfix(loss=f"{recent:.4f}")
-            if not args.quiet and bar.disable:  # no bar (not a terminal): a line now and then instead
+            if not args.quiet and bar.disable:  # no bar (output to a pipe or a file): a line now and then instead
                 print(f"step {step:6d}  minibatch loss {recent:.4f}")
     bar.close()
 
@@ -166,7 +176,14 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    """Train, print the losses and some samples; return them (a dict, see ``train``)."""
+    """Train, print the losses and some samples.
+
+    ``argv`` is the command line's arguments (``None``: the defaults; the script passes its own),
+    e.g. ``main(["--tiny", "--quiet"])`` from a notebook. Returns a dict: ``words`` and
+    ``parameters`` (counts), ``initial_val_loss``, ``train_loss`` and ``val_loss`` (nats per
+    character), ``losses`` (each step's minibatch loss) and ``samples`` (the words it made up).
+    It draws no figures.
+    """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=20_000, help="minibatch steps")
     parser.add_argument("--batch-size", type=int, default=32, help="examples per minibatch")
@@ -179,6 +196,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--seed", type=int, default=2147483647, help="seed for the split, init, batches and samples")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or per-step lines")
     parser.add_argument("--tiny", action="store_true", help="a quick run: 300 steps, a 64-unit layer, 5 samples")
+    argv = [] if argv is None else argv
     args = parser.parse_args(argv)
     if args.tiny:  # smaller defaults; flags given explicitly still win
         parser.set_defaults(**TINY)
@@ -196,4 +214,4 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -12,7 +12,10 @@ The source's gradients follow its own conventions, reproduced here with the engi
   is a sum), so the biases get their own parameter group with ``lr / batch_size``.
 ``--consistent`` instead trains on the true gradient of the printed (mean) loss.
 
-Run: python examples/seed_mlp.py [--steps N] [--consistent] [--out DIR]
+Needs numpy only (and the ``viz`` extra for the pictures). From a notebook,
+``main(["--quiet", "--no-pictures"])`` trains without printing and returns the losses.
+
+Run: python examples/seed_mlp.py [--steps N] [--consistent] [--out DIR] [--no-pictures] [--quiet]
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import Any
 
 import numpy as np
 
@@ -83,13 +87,13 @@ def train(steps: int = 501, consistent: bool = False, report=print) -> tuple[nn.
     return model, loss
 
 
-def write_pictures(model: nn.MLP, out: str) -> None:
-    """Draw one forward/backward of the trained network: seed_mlp.svg and seed_mlp.html."""
+def write_pictures(model: nn.MLP, out: str) -> list[str]:
+    """Draw one forward/backward of the trained network: seed_mlp.svg and seed_mlp.html; return their paths."""
     try:
         from autograd import viz
     except ImportError as err:  # viz needs the optional graphviz package
         print(f"(no pictures: {err})", file=sys.stderr)
-        return
+        return []
     x, true, _ = source_data()
     pred = model(Tensor(x, name="x"))
     pred.name = "pred"
@@ -97,26 +101,43 @@ def write_pictures(model: nn.MLP, out: str) -> None:
     loss.name = "loss"
     loss.backward()
     os.makedirs(out, exist_ok=True)
+    svg, html = os.path.join(out, "seed_mlp.svg"), os.path.join(out, "seed_mlp.html")
     try:
-        viz.save(loss, os.path.join(out, "seed_mlp.svg"), params=model)
-        viz.page(loss, os.path.join(out, "seed_mlp.html"), params=model)
+        viz.save(loss, svg, params=model)
+        viz.page(loss, html, params=model)
     except RuntimeError as err:  # e.g. Graphviz's dot is not installed: the message says how
         print(f"(no pictures: {err})", file=sys.stderr)
-        return
-    print(f"wrote {os.path.join(out, 'seed_mlp.svg')} and {os.path.join(out, 'seed_mlp.html')}")
+        return []
+    print(f"wrote {svg} and {html}")
+    return [svg, html]
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """Train, print ``step loss`` every 10th step (unless ``--quiet``), write the pictures.
+
+    ``argv`` is the command line's arguments (``None``: the defaults; the script passes its own).
+    Returns a dict: ``losses``, the printed ``(step, mean loss)`` pairs; ``final_loss``, the last
+    of them; ``pictures``, the paths written (empty with ``--no-pictures`` or without viz).
+    """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=501, help="training steps (the source runs 501)")
     parser.add_argument("--consistent", action="store_true", help="use the true gradient of the mean loss")
     parser.add_argument("--out", default=".", help="folder for seed_mlp.svg and seed_mlp.html")
     parser.add_argument("--no-pictures", action="store_true", help="skip the graph picture and page")
-    args = parser.parse_args(argv)
-    model, _ = train(args.steps, args.consistent)
-    if not args.no_pictures:
-        write_pictures(model, args.out)
+    parser.add_argument("--quiet", action="store_true", help="print no step loss lines (main() returns them)")
+    args = parser.parse_args([] if argv is None else argv)
+
+    losses: list[tuple[int, float]] = []
+
+    def report(step: int, loss: float) -> None:
+        losses.append((step, loss))
+        if not args.quiet:
+            print(step, loss)
+
+    model, _ = train(args.steps, args.consistent, report=report)
+    pictures = [] if args.no_pictures else write_pictures(model, args.out)
+    return {"losses": losses, "final_loss": losses[-1][1] if losses else float("nan"), "pictures": pictures}
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

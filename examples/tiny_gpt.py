@@ -36,6 +36,7 @@ Run: python examples/tiny_gpt.py [--steps N] [--n-layer 2] [--n-embd 64] [--seed
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 import numpy as np
@@ -145,8 +146,17 @@ def generate(model: TinyGPT, prompt: np.ndarray, length: int) -> np.ndarray:
     return idx
 
 
+def show_progress(quiet: bool) -> bool:
+    """A progress bar in Jupyter or on a terminal; none with --quiet or when the output goes to a pipe or a file."""
+    if quiet:
+        return False
+    shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
+    in_jupyter = shell is not None and "IPKernelApp" in shell.config
+    return in_jupyter or all(stream is not None and stream.isatty() for stream in (sys.stdout, sys.stderr))
+
+
 def train(args: argparse.Namespace) -> dict[str, Any]:
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # a widget in Jupyter, a text line on a terminal
 
     autograd.manual_seed(args.seed)  # init, dropout masks, batches and samples all draw from it
     dtype = np.dtype(args.dtype)
@@ -176,7 +186,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
 
     losses = []
     every = max(1, args.steps // 10)
-    bar = tqdm(range(args.steps), desc="tiny_gpt", unit="step", disable=True if args.quiet else None)
+    bar = tqdm(range(args.steps), desc="tiny_gpt", unit="step", disable=not show_progress(args.quiet))
     for step in bar:
         starts = rng.integers(0, len(train_data) - args.block_size, args.batch_size)
         loss = loss_of(model, *windows(train_data, starts, args.block_size))
@@ -189,7 +199,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         if step % every == 0 or step == args.steps - 1:
             recent = float(np.mean(losses[-every:]))
             bar.set_postfix(loss=f"{recent:.4f}")
-            if not args.quiet and bar.disable:  # no bar (not a terminal): a line now and then instead
+            if not args.quiet and bar.disable:  # no bar (output to a pipe or a file): a line now and then instead
                 print(f"step {step:5d}  minibatch loss {recent:.4f}")
     bar.close()
 
@@ -210,7 +220,14 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    """Train, print the losses and a sample; return them (a dict, see ``train``)."""
+    """Train, print the losses and a sample.
+
+    ``argv`` is the command line's arguments (``None``: the defaults; the script passes its own),
+    e.g. ``main(["--tiny", "--quiet"])`` from a notebook. Returns a dict: ``characters``,
+    ``vocab_size`` and ``parameters`` (counts), ``initial_train_loss``, ``initial_val_loss``,
+    ``train_loss`` and ``val_loss`` (nats per character), ``losses`` (each step's minibatch loss)
+    and ``sample`` (the text it wrote). It draws no figures.
+    """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=1500, help="AdamW steps")
     parser.add_argument("--batch-size", type=int, default=16, help="windows per minibatch")
@@ -227,6 +244,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--seed", type=int, default=1337, help="seed for init, dropout, batches and sampling")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or per-step lines")
     parser.add_argument("--tiny", action="store_true", help="a quick run: one 32-wide block, 60 steps")
+    argv = [] if argv is None else argv
     args = parser.parse_args(argv)
     if args.tiny:  # smaller defaults; flags given explicitly still win
         parser.set_defaults(**TINY)
@@ -247,4 +265,4 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -11,16 +11,23 @@ recomputed below with the source's own numpy algorithm (hand-derived gradients, 
 ``makemore_mlp.py``, ``tiny_gpt.py`` and ``digits_cnn.py`` also train in-process at their
 ``--tiny`` size through ``main()``, which returns their figures: the loss must fall well below
 guessing (or the accuracy beat chance), and the same seed must give the same run.
+
+Every example is also used as a notebook uses it: ``main(argv)`` in-process leaves matplotlib's
+backend alone and returns its figures and numbers; a progress bar shows on a terminal (and in
+a Jupyter kernel, which one test starts), never with ``--quiet`` or when stdout goes to a pipe.
 """
 
 from __future__ import annotations
 
+import io
+import math
 import os
 import re
 import runpy
 import subprocess
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +38,10 @@ import source_numpy
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+# tqdm's bar, as it draws it on a terminal: "moons:  40%|####      | 8/20 [00:00<00:00, ...]"
+BAR = re.compile(r"\d+%\|")
+# The lines an example prints instead of a bar when its output goes to a pipe or a file
+PROGRESS_LINE = re.compile(r"^(step|epoch) +\d+  ", re.MULTILINE)
 
 
 def example_scripts() -> list[str]:
@@ -165,6 +176,7 @@ def test_example_runs(name: str, tmp_path: Path) -> None:
         timeout=300,
     )
     assert result.returncode == 0, f"examples/{name} failed:\n{result.stdout}\n{result.stderr}"
+    assert not BAR.search(result.stderr), f"examples/{name} drew a progress bar into a pipe:\n{result.stderr}"
     run.check(result.stdout, out)
 
 
@@ -290,3 +302,230 @@ def test_new_examples_are_deterministic(name: str, args: list[str], capsys) -> N
     assert first == second
     other = main([*args, "--quiet", "--seed", "1"])
     assert other != first
+
+
+# ----------------------------------------------------------------------------- from a notebook: main(argv)
+
+# Tiny in-process arguments for each example's main() (source_numpy.py, the source as it was, has
+# none); examples that draw figures also get --out.
+IN_PROCESS: dict[str, list[str]] = {
+    "digits.py": ["--epochs", "1"],
+    "digits_cnn.py": ["--tiny", "--epochs", "1", "--batch-size", "256"],
+    "makemore_mlp.py": ["--tiny", "--steps", "20", "--samples", "3"],
+    "moons.py": ["--steps", "20", "--samples", "50"],
+    "seed_mlp.py": ["--steps", "11", "--no-pictures"],
+    "tiny_gpt.py": ["--tiny", "--steps", "3", "--eval-windows", "8", "--sample-length", "10"],
+}
+# What main() returns: the keys holding matplotlib Figures, and some holding numbers
+FIGURES: dict[str, list[str]] = {"digits.py": ["figure"], "moons.py": ["figure"]}
+METRICS: dict[str, list[str]] = {
+    "digits.py": ["train_accuracy", "test_accuracy"],
+    "digits_cnn.py": ["initial_test_accuracy", "train_accuracy", "test_accuracy"],
+    "makemore_mlp.py": ["initial_val_loss", "train_loss", "val_loss"],
+    "moons.py": ["final_loss", "train_accuracy", "test_accuracy"],
+    "seed_mlp.py": ["final_loss"],
+    "tiny_gpt.py": ["initial_train_loss", "initial_val_loss", "train_loss", "val_loss"],
+}
+# seed_mlp.py's progress is its `step loss` lines (the result it is run for): it draws no bar
+WITH_BAR = sorted(set(IN_PROCESS) - {"seed_mlp.py"})
+
+
+def in_process_args(name: str, out: Path) -> list[str]:
+    return [*IN_PROCESS[name], *(["--out", str(out)] if name in FIGURES else [])]
+
+
+class Terminal(io.StringIO):
+    """A stream that says it is a terminal, as sys.stdout and sys.stderr are in a shell."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.fixture
+def sentinel_backend() -> Iterator[Callable[[], str]]:
+    """matplotlib set to the "svg" backend, which no example would choose; restored afterwards."""
+    matplotlib = pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    before = matplotlib.get_backend()
+    matplotlib.use("svg")
+    yield matplotlib.get_backend
+    plt.close("all")
+    matplotlib.use(before)
+
+
+def test_every_example_has_an_in_process_run() -> None:
+    scripts = set(example_scripts()) - {"source_numpy.py"}
+    assert scripts == set(IN_PROCESS) == set(METRICS), "give each example tiny in-process arguments and its metrics"
+
+
+@pytest.mark.parametrize("name", sorted(IN_PROCESS))
+def test_main_keeps_the_backend_and_returns_its_results(name: str, tmp_path: Path, sentinel_backend, capsys) -> None:
+    """As from a notebook: importing the example and calling main() leave the backend as it was;
+    main() returns its figures (open) and finite numbers."""
+    from matplotlib.figure import Figure
+    from matplotlib.pyplot import fignum_exists
+
+    main = example_main(name)
+    assert sentinel_backend() == "svg", f"importing examples/{name} changed matplotlib's backend"
+    result = main([*in_process_args(name, tmp_path), "--quiet"])
+    assert sentinel_backend() == "svg", f"examples/{name}'s main() changed matplotlib's backend"
+    assert isinstance(result, dict), f"examples/{name}'s main() returned {result!r}, not its results"
+    for key in FIGURES.get(name, []):
+        figure = result[key]
+        assert isinstance(figure, Figure), f"{name}: result[{key!r}] is {figure!r}"
+        assert figure.axes and fignum_exists(figure.number), f"{name}: result[{key!r}] is empty or closed"
+    for key in METRICS[name]:
+        value = result[key]
+        assert isinstance(value, float) and math.isfinite(value), f"{name}: result[{key!r}] = {value!r}"
+    captured = capsys.readouterr()
+    assert not BAR.search(captured.err) and not PROGRESS_LINE.search(captured.out), captured
+
+
+@pytest.mark.parametrize("where", ["terminal", "terminal, --quiet", "stdout to a file"])
+@pytest.mark.parametrize("name", WITH_BAR)
+def test_progress_bar_only_on_a_terminal(name: str, where: str, tmp_path: Path, monkeypatch) -> None:
+    """A bar on a terminal; with --quiet nothing; with stdout to a file or pipe, no bar on the
+    terminal (stderr) but a line now and then on stdout."""
+    stdout = io.StringIO() if where == "stdout to a file" else Terminal()
+    stderr = Terminal()
+    monkeypatch.setattr(sys, "stdout", stdout)
+    monkeypatch.setattr(sys, "stderr", stderr)
+    example_main(name)([*in_process_args(name, tmp_path), *(["--quiet"] if "quiet" in where else [])])
+    monkeypatch.undo()
+    out, err = stdout.getvalue(), stderr.getvalue()
+    if where == "terminal":
+        assert BAR.search(err), f"{name}: no progress bar on a terminal:\n{err}"
+        assert not PROGRESS_LINE.search(out), f"{name}: progress lines as well as the bar:\n{out}"
+    else:
+        assert not BAR.search(err), f"{name} drew a progress bar ({where}):\n{err}"
+        assert bool(PROGRESS_LINE.search(out)) == (where == "stdout to a file"), out
+
+
+def test_seed_mlp_quiet_prints_nothing_and_returns_the_losses(seed_mlp_main, capsys) -> None:
+    loud = seed_mlp_main(["--steps", "21", "--no-pictures"])
+    printed = step_losses(capsys.readouterr().out)
+    quiet = seed_mlp_main(["--steps", "21", "--no-pictures", "--quiet"])
+    assert capsys.readouterr().out == ""
+    assert printed == loud["losses"] == quiet["losses"] and [step for step, _ in printed] == [0, 10, 20]
+    assert quiet["final_loss"] == printed[-1][1] and quiet["pictures"] == []
+
+
+def run_on_a_terminal(args: list[str], cwd: Path, stdout_too: bool = False) -> tuple[int, str, str]:
+    """Run ``python args`` with stderr on an 80-column (pseudo-)terminal and stdout to a pipe, as in
+    ``python examples/x.py | tee log`` (or on the terminal too): (return code, stdout, what the
+    terminal showed)."""
+    pty = pytest.importorskip("pty", reason="a pseudo-terminal needs a POSIX system")
+    import fcntl
+    import struct
+    import termios
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    controller, terminal = pty.openpty()
+    # a new pseudo-terminal is 0 columns wide, where tqdm draws an empty bar
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    shown: list[bytes] = []
+
+    def read_terminal() -> None:
+        while True:
+            try:
+                data = os.read(controller, 4096)
+            except OSError:  # EIO: the program has exited and closed its end
+                return
+            if not data:
+                return
+            shown.append(data)
+
+    reader = threading.Thread(target=read_terminal, daemon=True)
+    try:
+        with subprocess.Popen(
+            [sys.executable, *args],
+            cwd=cwd,
+            env=env,
+            stdout=terminal if stdout_too else subprocess.PIPE,
+            stderr=terminal,
+            text=True,
+        ) as process:
+            os.close(terminal)
+            reader.start()
+            stdout, _ = process.communicate(timeout=300)
+        reader.join(timeout=10)
+    finally:
+        os.close(controller)
+    return process.returncode, stdout or "", b"".join(shown).decode(errors="replace")
+
+
+@pytest.mark.parametrize("name", sorted(IN_PROCESS))
+def test_piped_stdout_shows_no_bar(name: str, tmp_path: Path) -> None:
+    """stdout to a pipe, stderr on a terminal, no --quiet: no bar; the progress goes to stdout as lines."""
+    code, stdout, terminal = run_on_a_terminal([str(EXAMPLES / name), *in_process_args(name, tmp_path)], tmp_path)
+    assert code == 0, f"examples/{name} failed:\n{stdout}\n{terminal}"
+    assert not BAR.search(terminal), f"examples/{name} drew a bar while its stdout went to a pipe:\n{terminal}"
+    if name == "seed_mlp.py":
+        assert [step for step, _ in step_losses(stdout)] == [0, 10]
+    else:
+        assert PROGRESS_LINE.search(stdout), f"examples/{name} printed no progress lines:\n{stdout}"
+
+
+def test_a_terminal_shows_the_bar(tmp_path: Path) -> None:
+    """The control for the test above: with stdout on the terminal as well, the bar is drawn there."""
+    args = [str(EXAMPLES / "makemore_mlp.py"), *in_process_args("makemore_mlp.py", tmp_path)]
+    code, _, terminal = run_on_a_terminal(args, tmp_path, stdout_too=True)
+    assert code == 0, terminal
+    assert BAR.search(terminal) and not PROGRESS_LINE.search(terminal.replace("\r\n", "\n")), terminal
+    assert "val loss" in terminal
+    code, _, terminal = run_on_a_terminal([*args, "--quiet"], tmp_path, stdout_too=True)
+    assert code == 0 and not BAR.search(terminal) and "val loss" in terminal, terminal
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+@pytest.mark.parametrize(
+    "env, agg",
+    [({}, True), ({"DISPLAY": ":0"}, False), ({"WAYLAND_DISPLAY": "wayland-0"}, False), ({"MPLBACKEND": "svg"}, False)],
+)
+def test_script_picks_agg_only_without_a_display(
+    name: str, env: dict[str, str], agg: bool, monkeypatch, sentinel_backend
+) -> None:
+    """Run as a script (the ``__main__`` path), an example chooses Agg only on Linux with no
+    display and no MPLBACKEND of the user's."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the display check is for Linux")
+    for key in ("DISPLAY", "WAYLAND_DISPLAY", "MPLBACKEND"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    runpy.run_path(str(EXAMPLES / name))["use_agg_without_display"]()
+    assert sentinel_backend().lower() == ("agg" if agg else "svg")
+    assert "use_agg_without_display()" in (EXAMPLES / name).read_text().split('if __name__ == "__main__":')[1]
+
+
+def test_moons_in_a_jupyter_kernel(tmp_path: Path) -> None:
+    """In a real kernel: the bar shows (a widget, or tqdm's text when ipywidgets is missing), the
+    inline backend stays, and main() hands back the Figure."""
+    from test_docs import kernel_environment, missing_packages, require
+
+    missing = missing_packages()
+    require(not missing, f"a kernel needs {', '.join(missing)}")
+    import nbformat
+    from nbclient import NotebookClient
+
+    code = f"""
+import runpy, matplotlib
+before = matplotlib.get_backend()
+result = runpy.run_path({str(EXAMPLES / "moons.py")!r})["main"](["--steps", "20", "--samples", "50", "--out", {str(tmp_path)!r}])
+print("backend", before == matplotlib.get_backend(), before)
+print("figure", type(result["figure"]).__module__, type(result["figure"]).__name__)
+"""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    client = NotebookClient(nb, kernel_name="python3", timeout=120, resources={"metadata": {"path": str(tmp_path)}})
+    with kernel_environment():
+        client.execute()
+    outputs = nb.cells[0].outputs
+    stdout = "".join(o.text for o in outputs if o.output_type == "stream" and o.name == "stdout")
+    stderr = "".join(o.text for o in outputs if o.output_type == "stream" and o.name == "stderr")
+    widget = any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
+    assert widget or BAR.search(stderr), f"no progress bar in the notebook:\n{outputs}"
+    assert "backend True" in stdout, stdout
+    assert "figure matplotlib.figure Figure" in stdout, stdout
+    assert not PROGRESS_LINE.search(stdout), f"progress lines as well as the bar:\n{stdout}"
+    assert (tmp_path / "moons.png").is_file()
