@@ -1,6 +1,7 @@
 """autograd: a Tensor on numpy that records its ops and backpropagates through them."""
 
 from pathlib import Path as _Path
+from typing import TYPE_CHECKING as _TYPE_CHECKING
 
 from .install_check import check as _check_install
 
@@ -116,3 +117,26 @@ __all__ = [
     "zeros",
     "zeros_like",
 ]
+
+# PyTorch's torch.* names that are not defined here -> what to write (docs/api.md, "PyTorch
+# names not defined here"). A module __getattr__ (PEP 562) runs only for a name the module lacks.
+_TORCH_NAMES = {
+    "cat": "torch.cat(ts, dim) is autograd.concatenate(ts, axis) here",
+    "concat": "torch.concat(ts, dim) is autograd.concatenate(ts, axis) here",
+    "hstack": "torch.hstack(ts) is autograd.concatenate(ts, axis=1) here (axis=0 for 1-D tensors)",
+    "is_tensor": "torch.is_tensor(x) is isinstance(x, autograd.Tensor) here",
+    "inference_mode": "torch.inference_mode() is autograd.no_grad() here",
+    "backward": "torch.autograd.backward(loss) is loss.backward() here",
+    "randn_like": "torch.randn_like(x) is autograd.randn(x.shape) here",
+    "rand_like": "torch.rand_like(x) is autograd.rand(x.shape) here",
+    "randperm": "torch.randperm(n) is autograd.random.default_generator().permutation(n) here (a numpy array)",
+}
+
+if not _TYPE_CHECKING:  # hidden from type checkers, which would accept every name otherwise
+
+    def __getattr__(name: str) -> object:
+        if name in _TORCH_NAMES:
+            raise AttributeError(
+                f"module 'autograd' has no attribute {name!r}: PyTorch's {_TORCH_NAMES[name]}", name=name
+            )
+        raise AttributeError(f"module 'autograd' has no attribute {name!r}", name=name)

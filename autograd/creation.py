@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .function import refuse_torch_keywords
 from .random import manual_seed, resolve
 from .tensor import Tensor
 
@@ -51,6 +52,14 @@ def _shape(op: str, shape: Sequence[Any]) -> Shape:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     return _size(op, shape)
+
+
+def _refuse_shape_keyword(op: str, kwargs: dict[str, Any]) -> None:
+    """``zeros(size=(2, 3))`` (PyTorch's) or ``zeros(shape=(2, 3))`` (numpy's): the shape is positional here."""
+    for key in kwargs:
+        if key in ("size", "shape"):
+            raise TypeError(f"{op}: the shape is positional here, not {key}=: write {op}(2, 3) or {op}((2, 3))")
+    refuse_torch_keywords(op, kwargs)
 
 
 def _size(op: str, size: Any) -> Shape:
@@ -109,18 +118,24 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     return _wrap("tensor", array, requires_grad)
 
 
-def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False, **torch_spelling: Any) -> Tensor:
     """A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))``; float64 unless ``dtype`` is given."""
+    if torch_spelling:
+        _refuse_shape_keyword("zeros", torch_spelling)
     return _wrap("zeros", np.zeros(_shape("zeros", shape), dtype=_dtype("zeros", dtype, np.float64)), requires_grad)
 
 
-def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False, **torch_spelling: Any) -> Tensor:
     """A tensor of ones: ``ones(2, 3)`` or ``ones((2, 3))``; float64 unless ``dtype`` is given."""
+    if torch_spelling:
+        _refuse_shape_keyword("ones", torch_spelling)
     return _wrap("ones", np.ones(_shape("ones", shape), dtype=_dtype("ones", dtype, np.float64)), requires_grad)
 
 
-def empty(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def empty(*shape: Any, dtype: Any = None, requires_grad: bool = False, **torch_spelling: Any) -> Tensor:
     """A tensor whose values are whatever the memory held (``np.empty``): fill it before reading."""
+    if torch_spelling:
+        _refuse_shape_keyword("empty", torch_spelling)
     return _wrap("empty", np.empty(_shape("empty", shape), dtype=_dtype("empty", dtype, np.float64)), requires_grad)
 
 
@@ -135,12 +150,24 @@ def full(shape: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = F
 
 
 def arange(
-    start: float, stop: float | None = None, step: float = 1, dtype: Any = None, requires_grad: bool = False
+    start: float | None = None,
+    stop: float | None = None,
+    step: float = 1,
+    dtype: Any = None,
+    requires_grad: bool = False,
+    **torch_spelling: Any,
 ) -> Tensor:
     """Evenly spaced values in [start, stop) by ``step``, as ``np.arange``: ``arange(5)`` is 0..4.
 
     The dtype follows numpy: int64 when start, stop and step are all integers, float64 otherwise.
+    ``arange(stop=5)`` is ``arange(5)``, as numpy's; PyTorch's ``end=`` is ``stop=`` here.
     """
+    if torch_spelling:
+        refuse_torch_keywords("arange", torch_spelling)
+    if start is None:
+        if stop is None:
+            raise TypeError("arange() missing 1 required argument: 'start' (arange(5) is 0..4)")
+        start, stop = stop, None
     if stop is None:
         start, stop = 0, start
     if step == 0:
@@ -210,8 +237,16 @@ def _float_dtype(op: str, dtype: Any) -> np.dtype:
     return dt
 
 
-def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False, rng: np.random.Generator | None = None) -> Tensor:
+def rand(
+    *shape: Any,
+    dtype: Any = None,
+    requires_grad: bool = False,
+    rng: np.random.Generator | None = None,
+    **torch_spelling: Any,
+) -> Tensor:
     """Uniform samples from [0, 1): ``rand(2, 3)`` or ``rand((2, 3))``; float64 unless ``dtype`` is given."""
+    if torch_spelling:
+        _refuse_shape_keyword("rand", torch_spelling)
     size, dt, gen = _shape("rand", shape), _float_dtype("rand", dtype), resolve(rng, "rand")
     if dt in (np.float32, np.float64):
         array = gen.random(size, dtype=dt)
@@ -221,9 +256,15 @@ def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False, rng: np.ra
 
 
 def randn(
-    *shape: Any, dtype: Any = None, requires_grad: bool = False, rng: np.random.Generator | None = None
+    *shape: Any,
+    dtype: Any = None,
+    requires_grad: bool = False,
+    rng: np.random.Generator | None = None,
+    **torch_spelling: Any,
 ) -> Tensor:
     """Standard normal samples (mean 0, variance 1): ``randn(2, 3)`` or ``randn((2, 3))``."""
+    if torch_spelling:
+        _refuse_shape_keyword("randn", torch_spelling)
     size, dt, gen = _shape("randn", shape), _float_dtype("randn", dtype), resolve(rng, "randn")
     if dt in (np.float32, np.float64):
         array = gen.standard_normal(size, dtype=dt)
@@ -249,6 +290,11 @@ def randint(
     try:
         low, high = operator.index(low), operator.index(high)
     except TypeError:
+        if isinstance(high, (tuple, list)):  # PyTorch's randint(high, size)
+            raise TypeError(
+                f"randint({low!r}, {high!r}): the second argument is high here (numpy's order: randint(low, "
+                f"high=None, size=())); give the shape by keyword: randint({low!r}, size={high!r})"
+            ) from None
         raise TypeError(f"randint: low and high must be integers, got {low!r} and {high!r}") from None
     if high <= low:
         raise ValueError(f"randint: needs low < high, got low={low}, high={high} (the range [low, high) is empty)")

@@ -27,7 +27,7 @@ import numpy as np
 
 from . import function
 from .function import _GUARDED, Context, Function, _guard, _read_message, as_tensor, check_finite, is_tensor
-from .mode import mode, set_grad_enabled
+from .mode import mode
 from .ops import sum_to, summed_axes
 
 if TYPE_CHECKING:
@@ -227,11 +227,12 @@ class OnceDifferentiated(Function):
 def _once_differentiable_grads(node: Context, grad: Tensor, anomaly: bool) -> list[tuple[Any, Any, tuple[int, ...]]]:
     """input_grads for a ``@once_differentiable`` backward under create_graph: run it on arrays,
     and hand on results that raise if something differentiates through them."""
-    previous = set_grad_enabled(False)
+    previous = mode.enabled
+    mode.enabled = False
     try:
         sent = input_grads(node, grad.data, anomaly)
     finally:
-        set_grad_enabled(previous)
+        mode.enabled = previous
     # What the result depends on: the upstream gradient and what forward saved.
     depends = [t for t in (grad, *getattr(node, "_saved", ())) if t.requires_grad]
     wrapped = []

@@ -516,6 +516,18 @@ TORCH_SPELLINGS = {
     "dims": "axes= (or axis=)",
     "start_dim": "start_axis=",
     "end_dim": "end_axis=",
+    "end": "stop=",
+}
+
+# PyTorch keywords that numpy has no spelling for: what to do instead.
+TORCH_ONLY_KEYWORDS = {
+    "inplace": "in-place is not supported here (no op changes its input): drop inplace=, the result is the same",
+    "gradient": "write grad= here (or give the gradient positionally: backward(g))",
+    "inputs": (
+        "backward() fills .grad on every leaf that requires grad; for the gradients of some inputs "
+        "only, write autograd.grad(loss, inputs) here (it returns them and leaves .grad alone)"
+    ),
+    "device": "there are no devices here (numpy on the CPU): drop device=",
 }
 
 
@@ -528,4 +540,6 @@ def refuse_torch_keywords(op: str, kwargs: dict[str, Any]) -> None:
     for key in kwargs:
         if key in TORCH_SPELLINGS:
             raise TypeError(f"{op}: {key}= is PyTorch's spelling; write {TORCH_SPELLINGS[key]} here (numpy's)")
+        if key in TORCH_ONLY_KEYWORDS:
+            raise TypeError(f"{op}: {key}= is PyTorch's; {TORCH_ONLY_KEYWORDS[key]}")
         raise TypeError(f"{op}() got an unexpected keyword argument {key!r}")

@@ -35,13 +35,6 @@ def is_grad_enabled() -> bool:
     return bool(mode.enabled)
 
 
-def set_grad_enabled(enabled: bool | int) -> bool | int:
-    """Turn recording on or off in this thread; returns the previous setting (to restore it)."""
-    previous = mode.enabled
-    mode.enabled = enabled
-    return previous
-
-
 def is_anomaly_enabled() -> bool:
     """True inside ``detect_anomaly()`` in this thread."""
     return mode.anomaly
@@ -55,7 +48,7 @@ class _Switch:
     value: bool
 
     def __init__(self) -> None:
-        self._previous: list[bool] = []
+        self._previous: list[bool | int] = []
 
     def __enter__(self) -> None:
         self._previous.append(getattr(mode, self.switch))
@@ -70,6 +63,35 @@ class _Switch:
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with type(self)():
+                return func(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+class set_grad_enabled(_Switch):
+    """Turn recording on or off in this thread, as PyTorch's: at once as a call
+    (``set_grad_enabled(False)``), or for a block that then restores the previous setting
+    (``with set_grad_enabled(False): ...``); also a decorator."""
+
+    switch = "enabled"
+
+    def __init__(self, enabled: bool) -> None:
+        if not isinstance(enabled, (bool, int)):
+            raise TypeError(f"set_grad_enabled: give True or False, got {enabled!r}")
+        self.value = bool(enabled)
+        self._previous = [mode.enabled]
+        mode.enabled = self.value  # a plain call takes effect at once, as in PyTorch
+
+    def __enter__(self) -> None:
+        pass  # already set by the call; __exit__ restores what was before it
+
+    def __call__(self, func: F) -> F:
+        mode.enabled = self._previous.pop()  # as a decorator: undo the call's setting now...
+        value = self.value
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with set_grad_enabled(value):  # ...and set it only while func runs
                 return func(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]

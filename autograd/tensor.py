@@ -8,7 +8,7 @@ on every leaf that has ``requires_grad=True``. Operators are one-line calls into
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any, overload
+from typing import Any, NoReturn, overload
 
 import numpy as np
 
@@ -159,14 +159,12 @@ class Tensor:
     def cuda(self, *args: Any, **kwargs: Any) -> Tensor:
         raise RuntimeError("cuda: this library computes with numpy on the CPU; there is no GPU device. Drop .cuda()")
 
-    def to(self, target: Any, *args: Any, **kwargs: Any) -> Tensor:
+    def to(self, target: Any = None, *args: Any, **kwargs: Any) -> Tensor:
         """``to(dtype)`` is ``astype(dtype)``; devices ("cuda", "mps") do not exist here, "cpu" is the tensor itself."""
-        if isinstance(target, str) and target.split(":")[0] in ("cpu",):
+        if target is None or args or "dtype" in kwargs or "device" in kwargs:
+            _refuse_to(target, args, kwargs)
+        if is_cpu(target):
             return self
-        if isinstance(target, str) and target.split(":")[0] in ("cuda", "mps", "xpu", "meta"):
-            raise RuntimeError(
-                f"to({target!r}): this library computes with numpy on the CPU; there is no {target} device. Drop .to()"
-            )
         try:
             dtype = np.dtype(target)
         except TypeError:
@@ -263,13 +261,17 @@ class Tensor:
         grad: Any = None,
         retain_graph: bool | None = None,
         create_graph: bool = False,
+        **torch_spelling: Any,
     ) -> None:
         """Add d(self)/d(leaf) * grad to every leaf's ``.grad``, by the chain rule.
 
         ``grad`` defaults to 1 for a one-element tensor (a loss). The graph's saved tensors
         are freed afterwards unless ``retain_graph`` (default: ``create_graph``).
         ``create_graph=True`` records the backward pass, so grads can be differentiated again.
+        PyTorch's ``gradient=`` is ``grad=`` here; its ``inputs=`` is ``autograd.grad``.
         """
+        if torch_spelling:
+            refuse_torch_keywords("backward", torch_spelling)
         if not self.requires_grad:
             raise RuntimeError(
                 "backward: this tensor does not require grad: no input of the ops that made it "
@@ -693,7 +695,7 @@ class Tensor:
     def reshape(self, *shape: Any) -> Tensor:
         return ops.Reshape.apply(self, _shape_arg(shape))
 
-    def transpose(self, *axes: Any) -> Tensor:
+    def transpose(self, *axes: Any, **torch_spelling: Any) -> Tensor:
         """Permute axes like ``np.transpose``: ``transpose(1, 0, 2)`` or ``transpose((1, 0, 2))``
         gives axis 1 first; no arguments reverses them.
 
@@ -701,6 +703,14 @@ class Tensor:
         (two axes on a tensor that is not 2-D, or ``(0, 1)`` on a 2-D one) this raises and
         names ``swapaxes``, rather than doing one of them silently.
         """
+        if torch_spelling:
+            if "dim0" in torch_spelling or "dim1" in torch_spelling:
+                a, b = torch_spelling.get("dim0", "a"), torch_spelling.get("dim1", "b")
+                raise TypeError(
+                    f"transpose: dim0= and dim1= are PyTorch's spelling (its transpose swaps two axes); write "
+                    f"swapaxes({a}, {b}) here (numpy's transpose permutes all the axes)"
+                )
+            refuse_torch_keywords("transpose", torch_spelling)
         axes_arg = _shape_arg(axes) if axes and axes != (None,) else None
         if axes_arg is not None and len(axes) == 2 and all(isinstance(a, (int, np.integer)) for a in axes):
             a, b = (int(i) % max(self.ndim, 1) for i in axes)
@@ -761,10 +771,10 @@ class Tensor:
         """Axes ``start_axis`` to ``end_axis`` merged into one (all of them by default)."""
         return ops.flatten(self, start_axis, end_axis, **torch_spelling)
 
-    def expand_dims(self, axis: int | Sequence[int], **torch_spelling: Any) -> Tensor:
+    def expand_dims(self, axis: int | Sequence[int] | None = None, **torch_spelling: Any) -> Tensor:
         return ops.expand_dims(self, axis, **torch_spelling)
 
-    def unsqueeze(self, axis: int | Sequence[int], **torch_spelling: Any) -> Tensor:
+    def unsqueeze(self, axis: int | Sequence[int] | None = None, **torch_spelling: Any) -> Tensor:
         return ops.unsqueeze(self, axis, **torch_spelling)
 
     def squeeze(self, axis: int | Sequence[int] | None = None, **torch_spelling: Any) -> Tensor:
@@ -778,7 +788,7 @@ class Tensor:
         return ops.flip(self, axis, **torch_spelling)
 
     def roll(
-        self, shift: int | Sequence[int], axis: int | Sequence[int] | None = None, **torch_spelling: Any
+        self, shift: int | Sequence[int] | None = None, axis: int | Sequence[int] | None = None, **torch_spelling: Any
     ) -> Tensor:
         return ops.roll(self, shift, axis, **torch_spelling)
 
@@ -799,7 +809,7 @@ class Tensor:
             axis = None
         return ops.repeat(self, repeats, *pytorch_reps, axis=axis, **torch_spelling)
 
-    def tile(self, reps: int | Sequence[int], **torch_spelling: Any) -> Tensor:
+    def tile(self, reps: int | Sequence[int] | None = None, **torch_spelling: Any) -> Tensor:
         return ops.tile(self, reps, **torch_spelling)
 
     def split(self, *args: Any, **kwargs: Any) -> list[Tensor]:
@@ -822,6 +832,132 @@ class Tensor:
 
     def diagonal(self, offset: int = 0, axis1: int = 0, axis2: int = 1, **torch_spelling: Any) -> Tensor:
         return ops.diagonal(self, offset, axis1, axis2, **torch_spelling)
+
+
+# ----------------------------------------------------------------------------- PyTorch names not defined here
+
+# name -> what PyTorch's spelling is here (docs/api.md, "PyTorch names not defined here").
+# Reading one raises AttributeError with that hint: hasattr(x, "t") stays False.
+TORCH_NAMES = {
+    "t": "x.t() is x.T here (it reverses all the axes)",
+    "mT": "x.mT is x.swapaxes(-1, -2) here",
+    "swapdims": "x.swapdims(a, b) is x.swapaxes(a, b) here",
+    "movedim": "x.movedim(a, b) is x.permute(...) here (the whole new order of the axes)",
+    "expand": "x.expand(*shape) is x.broadcast_to(shape) here",
+    "expand_as": "x.expand_as(y) is x.broadcast_to(y.shape) here",
+    "view_as": "x.view_as(y) is x.reshape(y.shape) here",
+    "reshape_as": "x.reshape_as(y) is x.reshape(y.shape) here",
+    "contiguous": "x.contiguous() has nothing to do here (there are no strides): drop it",
+    "clone": "x.clone() is x + 0 here (recorded); x.detach().clone() is Tensor(x) (a copy, cut from the graph)",
+    "float": "x.float() is x.astype(np.float32) here",
+    "double": "x.double() is x.astype(np.float64) here",
+    "half": "x.half() is x.astype(np.float16) here",
+    "long": "x.long() is x.astype(np.int64) here",
+    "int": "x.int() is x.astype(np.int32) here",
+    "bool": "x.bool() is x.astype(bool) here",
+    "type": "x.type(d) is x.astype(d) here, and x.type() is x.dtype",
+    "type_as": "x.type_as(y) is x.astype(y.dtype) here",
+    "is_floating_point": "x.is_floating_point() is x.dtype.kind == 'f' here",
+    "nelement": "x.nelement() is x.numel() (or x.size) here",
+    "element_size": "x.element_size() is x.dtype.itemsize here",
+    "zero_": "x.zero_() is x[...] = 0 under no_grad() here",
+    "fill_": "x.fill_(v) is x[...] = v under no_grad() here",
+    "div_": "x.div_(v) is x.mul_(1 / v) under no_grad() here",
+    "clamp_": "x.clamp_(a, b) is x.clip(a, b) here, out of place (x[...] = x.clip(a, b) under no_grad() writes it back)",
+    "masked_fill_": "x.masked_fill_(m, v) is x.masked_fill(m, v) here, out of place",
+    "normal_": "x.normal_() is nn.init.normal_(x) here",
+    "uniform_": "x.uniform_() is nn.init.uniform_(x) here",
+    "clamp": "x.clamp(a, b) is x.clip(a, b) here (and x.clamp(min=a) is x.clip(min=a))",
+    "add": "x.add(y) is x + y here",
+    "sub": "x.sub(y) is x - y here",
+    "mul": "x.mul(y) is x * y here",
+    "div": "x.div(y) is x / y here",
+    "neg": "x.neg() is -x here",
+    "pow": "x.pow(p) is x ** p here",
+    "mm": "x.mm(y) is x @ y here",
+    "matmul": "x.matmul(y) is x @ y here",
+    "dot": "x.dot(y) is x @ y here",
+    "eq": "x.eq(y) is x == y here",
+    "allclose": "x.allclose(y) is np.allclose(x, y) here",
+    "equal": "x.equal(y) is bool((x == y).all()) here (for tensors of one shape)",
+    "amax": "x.amax(axis) is x.max(axis) here (ties share the gradient, as amax)",
+    "amin": "x.amin(axis) is x.min(axis) here (ties share the gradient, as amin)",
+    "sort": "x.sort(axis) is autograd.take_along_axis(x, i, axis) with i = np.argsort(x.numpy(), axis) here (recorded)",
+    "argsort": "x.argsort(axis) is np.argsort(x.numpy(), axis) here",
+    "topk": (
+        "x.topk(k) is autograd.take_along_axis(x, i, -1) with i = np.argsort(x.numpy(), -1)[..., ::-1][..., :k] "
+        "here (recorded)"
+    ),
+    "median": (
+        "x.median(axis) is the middle of the sorted values here: autograd.take_along_axis(x, i, axis) with "
+        "i = np.argsort(x.numpy(), axis), at index (n - 1) // 2 along the axis (PyTorch's, the lower middle)"
+    ),
+    "index_select": "x.index_select(1, i) is x[:, i] here (the index at the axis' place)",
+    "narrow": "x.narrow(1, s, n) is x[:, s:s + n] here (the slice at the axis' place)",
+    "unbind": "x.unbind(0) is list(x) here (along axis a: list(x.swapaxes(0, a)))",
+    "scatter": (
+        "x.scatter(axis, i, src) is item assignment here, y[rows, i] = src (recorded), or x.scatter_add(axis, i, "
+        "src) where x holds zeros (it adds)"
+    ),
+    "scatter_": "x.scatter_(axis, i, src) is item assignment here: x[rows, i] = src (recorded), or x.scatter_add",
+    "where": "x.where(c, y) is autograd.where(c, x, y) here",
+    "new_zeros": "x.new_zeros(shape) is autograd.zeros(shape, dtype=x.dtype) here",
+    "new_tensor": "x.new_tensor(v) is autograd.tensor(v, dtype=x.dtype) here",
+    "register_hook": "x.register_hook(f) has no counterpart here; x.retain_grad() keeps an intermediate's gradient",
+    "device": "x.device has no counterpart here: every tensor is a numpy array on the CPU",
+    "is_cuda": "x.is_cuda has no counterpart here: every tensor is a numpy array on the CPU (no CUDA)",
+}
+
+
+class TorchName:
+    """A PyTorch name a class does not define: reading it raises the AttributeError Python
+    would, with what to write here. A class attribute, not ``__getattr__``: a class with
+    ``__getattr__`` makes every attribute read slower (Python cannot specialise them)."""
+
+    def __init__(self, name: str, hint: str) -> None:
+        self.name, self.hint = name, hint
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        what = f"type object {owner.__name__!r}" if obj is None and owner else f"{type(obj).__name__!r} object"
+        raise AttributeError(f"{what} has no attribute {self.name!r}: PyTorch's {self.hint}", name=self.name)
+
+
+def refuse_torch_names(cls: type, names: dict[str, str]) -> None:
+    """Give ``cls`` a :class:`TorchName` for each name of ``names`` (name -> the hint)."""
+    for name, hint in names.items():
+        if name in vars(cls):
+            raise RuntimeError(f"{cls.__name__}.{name} is defined: remove it from the PyTorch names it lacks")
+        setattr(cls, name, TorchName(name, hint))
+
+
+refuse_torch_names(Tensor, TORCH_NAMES)
+
+
+def is_cpu(target: Any) -> bool:
+    """True for the device "cpu" (or "cpu:0"), where everything already is; a RuntimeError for
+    another device ("cuda", "mps"), which does not exist here; False for anything else."""
+    if not isinstance(target, str):
+        return False
+    device = target.split(":")[0]
+    if device in ("cuda", "mps", "xpu", "meta"):
+        raise RuntimeError(
+            f"to({target!r}): this library computes with numpy on the CPU; there is no {target} device. Drop .to()"
+        )
+    return device == "cpu"
+
+
+def _refuse_to(target: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> NoReturn:
+    """``x.to(...)`` in PyTorch's forms that have no meaning here: what to write instead."""
+    if "dtype" in kwargs:
+        raise TypeError("to: dtype= is PyTorch's keyword; write x.to(np.float32) (the dtype positionally) here")
+    if "device" in kwargs:
+        refuse_torch_keywords("to", {"device": kwargs["device"]})
+    if args:
+        raise TypeError(
+            f"to: takes one argument here, a numpy dtype (np.float32) or 'cpu', got {1 + len(args)}; for "
+            "PyTorch's to(device, dtype) write x.to(dtype): the CPU is the only device"
+        )
+    raise TypeError("to() missing its argument: a numpy dtype (np.float32) or 'cpu'")
 
 
 _new = object.__new__

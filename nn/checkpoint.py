@@ -115,6 +115,13 @@ def _remove_orphans(folder: str, base: str) -> None:
 
 def save(state: Mapping[str, Any], path: str | os.PathLike[str]) -> None:
     """Write ``state`` (name -> array or number, dicts may nest) to ``path`` atomically."""
+    if not isinstance(state, Mapping):
+        hint = " (a Module or an optimizer: save its .state_dict())" if hasattr(state, "state_dict") else ""
+        raise TypeError(
+            f"save: expected a state dict (name -> array), got a {type(state).__name__}{hint}; write "
+            "nn.save(model.state_dict(), path): only numbers are saved, never objects (PyTorch's torch.save "
+            "pickles any object)"
+        )
     arrays: dict[str, np.ndarray | None] = {}
     _flatten(state, "", arrays)
     path = os.fspath(path)

@@ -8,7 +8,7 @@ Each name here is a function of Tensors with no parameters of its own; the layer
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -41,8 +41,10 @@ from .losses import (
 )
 
 
-def relu(x: Tensor) -> Tensor:
+def relu(x: Tensor, **torch_spelling: Any) -> Tensor:
     """max(x, 0) elementwise."""
+    if torch_spelling:  # inplace=: nothing here changes its input
+        refuse_torch_keywords("relu", torch_spelling)
     return x.relu()
 
 
@@ -56,18 +58,24 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     return ops.gelu(x, approximate)
 
 
-def silu(x: Tensor) -> Tensor:
+def silu(x: Tensor, **torch_spelling: Any) -> Tensor:
     """x sigmoid(x) elementwise."""
+    if torch_spelling:  # inplace=: nothing here changes its input
+        refuse_torch_keywords("silu", torch_spelling)
     return ops.silu(x)
 
 
-def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+def leaky_relu(x: Tensor, negative_slope: float = 0.01, **torch_spelling: Any) -> Tensor:
     """x where x > 0, negative_slope * x elsewhere."""
+    if torch_spelling:  # inplace=: nothing here changes its input
+        refuse_torch_keywords("leaky_relu", torch_spelling)
     return ops.leaky_relu(x, negative_slope)
 
 
-def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
+def elu(x: Tensor, alpha: float = 1.0, **torch_spelling: Any) -> Tensor:
     """x where x > 0, alpha (e^x - 1) elsewhere."""
+    if torch_spelling:  # inplace=: nothing here changes its input
+        refuse_torch_keywords("elu", torch_spelling)
     return ops.elu(x, alpha)
 
 
@@ -81,13 +89,17 @@ def logsigmoid(x: Tensor) -> Tensor:
     return ops.logsigmoid(x)
 
 
-def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0, **torch_spelling: Any) -> Tensor:
     """x clipped to [min_val, max_val] (gradient 0 at the bounds, as PyTorch)."""
+    if torch_spelling:  # inplace=: nothing here changes its input
+        refuse_torch_keywords("hardtanh", torch_spelling)
     return ops.hardtanh(x, min_val, max_val)
 
 
-def hardsigmoid(x: Tensor) -> Tensor:
+def hardsigmoid(x: Tensor, **torch_spelling: Any) -> Tensor:
     """clip(x + 3, 0, 6) / 6 elementwise."""
+    if torch_spelling:  # inplace=: nothing here changes its input
+        refuse_torch_keywords("hardsigmoid", torch_spelling)
     return ops.hardsigmoid(x)
 
 
@@ -96,8 +108,10 @@ def softsign(x: Tensor) -> Tensor:
     return ops.softsign(x)
 
 
-def mish(x: Tensor) -> Tensor:
+def mish(x: Tensor, **torch_spelling: Any) -> Tensor:
     """x tanh(softplus(x)) elementwise."""
+    if torch_spelling:  # inplace=: nothing here changes its input
+        refuse_torch_keywords("mish", torch_spelling)
     return ops.mish(x)
 
 
@@ -265,10 +279,14 @@ def batch_norm(
     return y
 
 
-def dropout(x: Any, p: float = 0.5, training: bool = True, rng: np.random.Generator | None = None) -> Tensor:
+def dropout(
+    x: Any, p: float = 0.5, training: bool = True, rng: np.random.Generator | None = None, **torch_spelling: Any
+) -> Tensor:
     """Zero each element with probability p and scale the rest by 1 / (1 - p) (inverted
     dropout: the expected value is x); the identity when ``training`` is False or p == 0.
     The mask is drawn from ``rng``, else from the library's default generator."""
+    if torch_spelling:  # inplace=: nothing here changes its input
+        refuse_torch_keywords("dropout", torch_spelling)
     if isinstance(p, bool) or not isinstance(p, (int, float, np.floating, np.integer)) or not 0 <= p <= 1:
         raise ValueError(f"dropout: probability p must be a number between 0 and 1, got {p!r}")
     x = as_tensor(x, op="dropout")
@@ -344,3 +362,21 @@ __all__ = [
     "softsign",
     "tanh",
 ]
+
+# PyTorch's F.* names that are not defined here -> what to write (docs/api.md, "PyTorch names
+# not defined here"). A module __getattr__ (PEP 562) runs only for a name the module lacks.
+_TORCH_NAMES = {
+    "pad": (
+        "F.pad(x, pad) is autograd.pad(x, pad_width) here: numpy's pad_width, one (before, after) pair per "
+        "axis, first axis first (PyTorch's pairs start from the last axis)"
+    ),
+    "one_hot": "F.one_hot(labels, num_classes) is autograd.one_hot(labels, num_classes) here",
+}
+
+if not TYPE_CHECKING:  # hidden from type checkers, which would accept every name otherwise
+
+    def __getattr__(name: str) -> object:
+        if name in _TORCH_NAMES:
+            message = f"module {__name__!r} has no attribute {name!r}: PyTorch's {_TORCH_NAMES[name]}"
+            raise AttributeError(message, name=name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}", name=name)

@@ -62,8 +62,17 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
+def _refuse_inplace(op: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """PyTorch's ``inplace=`` (``nn.ReLU(True)`` positionally): nothing here changes its input."""
+    refuse_torch_keywords(op, {"inplace": args[0], **kwargs} if args else kwargs)
+
+
 class ReLU(Module):
     """y = max(x, 0)"""
+
+    def __init__(self, *torch_inplace: Any, **torch_spelling: Any) -> None:
+        if torch_inplace or torch_spelling:
+            _refuse_inplace("ReLU", torch_inplace, torch_spelling)
 
     def forward(self, x: Tensor) -> Tensor:
         return x.relu()
@@ -316,7 +325,9 @@ class Dropout(Module):
     1 / (1 - p) (so the expected value is unchanged); the identity in eval mode.
     The masks are drawn from ``rng``, else from the library's default generator."""
 
-    def __init__(self, p: float = 0.5, rng: np.random.Generator | None = None) -> None:
+    def __init__(self, p: float = 0.5, rng: np.random.Generator | None = None, **torch_spelling: Any) -> None:
+        if torch_spelling or isinstance(rng, bool):  # Dropout(p, True): PyTorch's inplace=True
+            _refuse_inplace("Dropout", (rng,) if isinstance(rng, bool) else (), torch_spelling)
         self.p = _check_p(p, "Dropout")
         self.rng = rng
 
@@ -419,6 +430,10 @@ class GELU(Module):
 class SiLU(Module):
     """y = x * sigmoid(x)"""
 
+    def __init__(self, *torch_inplace: Any, **torch_spelling: Any) -> None:
+        if torch_inplace or torch_spelling:
+            _refuse_inplace("SiLU", torch_inplace, torch_spelling)
+
     def forward(self, x: Tensor) -> Tensor:
         return F.silu(x)
 
@@ -426,7 +441,9 @@ class SiLU(Module):
 class LeakyReLU(Module):
     """y = x if x > 0 else negative_slope * x"""
 
-    def __init__(self, negative_slope: float = 0.01) -> None:
+    def __init__(self, negative_slope: float = 0.01, **torch_spelling: Any) -> None:
+        if torch_spelling:
+            _refuse_inplace("LeakyReLU", (), torch_spelling)
         self.negative_slope = negative_slope
 
     def forward(self, x: Tensor) -> Tensor:
@@ -439,7 +456,9 @@ class LeakyReLU(Module):
 class ELU(Module):
     """y = x if x > 0 else alpha * (e^x - 1)"""
 
-    def __init__(self, alpha: float = 1.0) -> None:
+    def __init__(self, alpha: float = 1.0, **torch_spelling: Any) -> None:
+        if torch_spelling:
+            _refuse_inplace("ELU", (), torch_spelling)
         self.alpha = alpha
 
     def forward(self, x: Tensor) -> Tensor:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from autograd import Tensor, no_grad
+from autograd.tensor import is_cpu, refuse_torch_names
 
 
 class Parameter(Tensor):
@@ -189,7 +190,10 @@ class Module:
         """Cast every parameter (and its grad) and every floating-point buffer to ``dtype``,
         in place: the same Parameter objects (an optimizer's references stay valid) hold
         new arrays. Integer buffers (``num_batches_tracked``) keep their dtype. Returns self.
+        ``to("cpu")`` is the module itself (everything is there); another device raises.
         """
+        if is_cpu(dtype):
+            return self
         try:
             target = np.dtype(dtype)
         except TypeError:
@@ -209,10 +213,14 @@ class Module:
                 b.data = np.asarray(b.data).astype(target)
         return self
 
-    def zero_grad(self) -> None:
-        """Forget every parameter's gradient (set it to None)."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget every parameter's gradient: set it to None (as PyTorch does by default), or
+        with ``set_to_none=False`` fill the gradients that exist with zeros (as PyTorch's)."""
         for p in self.parameters():
-            p.grad = None
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                p.grad = Tensor(np.zeros_like(p.data))
 
     def train(self, mode: bool = True) -> Module:
         """Set ``training`` on this module and every submodule (Dropout and BatchNorm read it)."""
@@ -283,3 +291,18 @@ class Module:
             body = repr(child).replace("\n", "\n  ")
             lines.append(f"  ({name}): {body}")
         return "\n".join(lines) + "\n)"
+
+
+# name -> what PyTorch's Module method is here (docs/api.md, "PyTorch names not defined here").
+# Reading one raises AttributeError with that hint: hasattr(model, "cuda") stays False.
+TORCH_NAMES = {
+    "cuda": "model.cuda() has no counterpart here: parameters are numpy arrays on the CPU; drop it",
+    "cpu": "model.cpu() is the model itself here (everything is on the CPU): drop it",
+    "float": "model.float() is model.to(np.float32) here",
+    "double": "model.double() is model.to(np.float64) here",
+    "register_parameter": "model.register_parameter(name, p) is setattr(model, name, p) here (assigning registers it)",
+    "add_module": "model.add_module(name, m) is setattr(model, name, m) here (assigning registers it)",
+    "register_forward_hook": "model.register_forward_hook(f) has no counterpart here: there are no hooks",
+}
+
+refuse_torch_names(Module, TORCH_NAMES)

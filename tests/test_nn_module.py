@@ -233,9 +233,12 @@ def test_to_casts_parameters_grads_and_float_buffers_in_place():
     assert model(np.ones((2, 3), dtype=np.float32)).dtype == np.float32
     model.to("float64")
     assert all(p.dtype == np.float64 for p in model.parameters())
-    for bad in (np.int32, "cpu", bool):
+    for bad in (np.int32, "int64", bool):
         with pytest.raises(TypeError, match="floating-point dtype"):
             model.to(bad)
+    assert model.to("cpu") is model and all(p.dtype == np.float64 for p in model.parameters())  # the one device
+    with pytest.raises(RuntimeError, match="numpy on the CPU"):
+        model.to("cuda")
 
 
 def test_train_and_eval_reach_every_submodule():

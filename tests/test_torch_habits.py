@@ -120,7 +120,7 @@ DIFFERENCES = [
     "set_to_none=", "x.grad.zero_()", "x.grad = None", "no_grad()", "enable_grad()", "set_grad_enabled(False)",
     "inference_mode", "gradient=", "inputs=", "retain_graph=None", "x.data", "x.numpy()", "amax",
     "add_", "y += 1", "y[i] = v", "inplace=", "Function", "nn.init", "MultiheadAttention.in_proj_weight",
-    "Flatten(start_axis=1, end_axis=-1)", "nn.Conv2d", "max_pool2d",
+    "Flatten(start_axis=1, end_axis=-1)", "nn.Conv2d", "max_pool2d", "where(c)",
 ]  # fmt: skip
 
 
@@ -166,6 +166,56 @@ def test_the_second_table_lists_each_pytorch_name_that_is_not_here():
             assert not hasattr(owner, name), f"{prefix}.{name} exists now: move it out of docs/api.md's second table"
             where = r"torch\.(autograd\.)?" if prefix == "torch" else re.escape(prefix + ".")
             assert re.search(rf"`{where}{re.escape(name)}\b", pytorch), f"{prefix}.{name} is not in the second table"
+
+
+def test_each_name_of_the_second_table_says_what_to_write():
+    """Reading a name of the second table raises AttributeError with its hint: one mapping per
+    owner (the one the library reads), and it holds exactly the table's names."""
+    import nn
+    import nn.functional as F
+    import nn.module
+    from autograd.tensor import TORCH_NAMES
+
+    checks = [
+        (Tensor([[1.0]]), "'Tensor' object", TORCH_NAMES, MISSING_ON_TENSOR),
+        (nn.Parameter([1.0]), "'Parameter' object", TORCH_NAMES, MISSING_ON_TENSOR),
+        (nn.Linear(1, 1), "'Linear' object", nn.module.TORCH_NAMES, MISSING_ON_MODULE),
+        (autograd, "module 'autograd'", autograd._TORCH_NAMES, MISSING_IN_AUTOGRAD),
+        (F, "module 'nn.functional'", F._TORCH_NAMES, MISSING_IN_FUNCTIONAL),
+    ]
+    for owner, what, hints, names in checks:
+        assert sorted(hints) == sorted(names), f"{what}: the hints and docs/api.md's second table differ"
+        for name in names:
+            with pytest.raises(AttributeError) as caught:
+                getattr(owner, name)
+            assert str(caught.value) == f"{what} has no attribute {name!r}: PyTorch's {hints[name]}"
+            assert caught.value.name == name
+            assert " here" in hints[name], f"{name}: the hint must say what to write here"
+    with pytest.raises(AttributeError, match=r"^'Tensor' object has no attribute 'no_such_name'$"):
+        Tensor(1.0).no_such_name  # noqa: B018
+    with pytest.raises(AttributeError, match=r"^module 'autograd' has no attribute 'no_such_name'$"):
+        autograd.no_such_name  # noqa: B018
+    with pytest.raises(AttributeError, match=r"^type object 'Tensor' has no attribute 't': PyTorch's x.t\(\)"):
+        Tensor.t  # noqa: B018
+
+
+def test_the_hints_cost_nothing_and_break_no_protocol():
+    """The hints are class attributes, not __getattr__: a class with __getattr__ makes every attribute
+    read slower (Python 3.11 then does not specialise x.data, x.grad), and numpy's probes of
+    __array_interface__ and the like would each run it. Copying, pickling and numpy still work."""
+    import copy
+    import pickle
+
+    import nn
+
+    assert not hasattr(Tensor, "__getattr__") and not hasattr(nn.Module, "__getattr__")
+    t = Tensor([[1.0, 2.0]], requires_grad=True, name="t")
+    for clone in (copy.copy(t), copy.deepcopy(t), pickle.loads(pickle.dumps(t))):
+        assert clone.tolist() == t.tolist() and clone.requires_grad and clone.name == "t"
+    model = pickle.loads(pickle.dumps(nn.Linear(2, 1)))
+    assert copy.deepcopy(model).weight.shape == (2, 1)
+    assert np.asarray(t).shape == (1, 2) and (np.ones(2) + t).grad_fn is not None and np.sum(t).item() == 3.0
+    assert not hasattr(t, "__array_interface__") and not hasattr(autograd, "__wrapped__")
 
 
 def test_what_the_second_table_says_to_write_works():
@@ -214,11 +264,16 @@ def test_max_and_min_along_an_axis_give_the_values_only():
 
 def test_max_of_a_tensor_is_not_elementwise():
     a, b = Tensor([1.0, 4.0]), Tensor([3.0, 2.0])
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"reads y as the axis.*write autograd\.maximum\(x, y\)"):
         a.max(b)
-    with pytest.raises(TypeError):
-        a.min(b)
+    with pytest.raises(TypeError, match=r"write autograd\.minimum\(x, y\)"):
+        a.min(b.data)
+    with pytest.raises(TypeError, match=r"autograd\.maximum"):
+        Tensor(1.0).max(Tensor(2.0))
     assert autograd.maximum(a, b).tolist() == [3.0, 4.0]
+    assert a.max(Tensor(0)).item() == 4.0  # a 0-d integer tensor is an axis, as in numpy
+    with pytest.raises(TypeError, match="integer"):
+        a.max(0.5)  # numpy's own error for an axis that is not an int
 
 
 def test_norm_of_a_matrix_is_a_matrix_norm():
@@ -239,24 +294,54 @@ def test_variance_divides_by_n_also_with_a_positional_axis():
 
 
 @pytest.mark.parametrize(
-    "call",
+    ("call", "spelling"),
     [
-        lambda t: autograd.concatenate([t, t], dim=0),
-        lambda t: autograd.stack([t, t], dim=0),
-        lambda t: t.unsqueeze(dim=0),
-        lambda t: t.expand_dims(dim=0),
-        lambda t: t.tile(dims=(2, 1)),
-        lambda t: t.transpose(dim0=0, dim1=1),
-        lambda t: autograd.arange(end=5),
-        lambda t: autograd.zeros(size=(2, 3)),
-        lambda t: autograd.randint(10, (3,)),
-        lambda t: t.backward(gradient=np.ones((2, 3))),
-        lambda t: t.sum().backward(inputs=[t]),
+        (lambda t: autograd.concatenate([t, t], dim=0), "concatenate: dim= is PyTorch's spelling; write axis="),
+        (lambda t: autograd.stack([t, t], dim=0), "stack: dim= is PyTorch's spelling; write axis="),
+        (lambda t: t.unsqueeze(dim=0), "unsqueeze: dim= is PyTorch's spelling; write axis="),
+        (lambda t: t.expand_dims(dim=0), "expand_dims: dim= is PyTorch's spelling; write axis="),
+        (lambda t: autograd.ops.unsqueeze(t, dim=0), "unsqueeze: dim= is PyTorch's spelling; write axis="),
+        (lambda t: t.tile(dims=(2, 1)), "tile: dims= is PyTorch's spelling; write reps="),
+        (lambda t: t.transpose(dim0=0, dim1=1), r"write swapaxes\(0, 1\) here"),
+        (lambda t: autograd.arange(end=5), "arange: end= is PyTorch's spelling; write stop="),
+        (lambda t: autograd.zeros(size=(2, 3)), r"zeros: the shape is positional here, not size=: write zeros\(2, 3\)"),
+        (lambda t: autograd.ones(shape=(2, 3)), r"not shape=: write ones\(2, 3\)"),
+        (lambda t: autograd.randn(size=(2, 3)), r"write randn\(2, 3\)"),
+        (lambda t: autograd.rand(size=(2, 3)), r"write rand\(2, 3\)"),
+        (lambda t: autograd.empty(size=(2, 3)), r"write empty\(2, 3\)"),
+        (lambda t: autograd.randint(10, (3,)), r"randint\(10, size=\(3,\)\)"),
+        (lambda t: t.backward(gradient=np.ones((2, 3))), "backward: gradient= is PyTorch's; write grad="),
+        (lambda t: t.sum().backward(inputs=[t]), r"inputs= is PyTorch's.*autograd\.grad\(loss, inputs\)"),
+        (lambda t: t.to(dtype=np.float32), r"write x\.to\(np\.float32\)"),
+        (lambda t: t.to(device="cpu"), "to: device= is PyTorch's; there are no devices here"),
+        (lambda t: t.to("cpu", np.float32), r"to\(device, dtype\) write x\.to\(dtype\)"),
+        (lambda t: autograd.where(t > 0), r"write np\.nonzero\(cond\.data\)"),
+        (lambda t: autograd.where(t > 0, t), "takes both a and b"),
     ],
 )
-def test_these_pytorch_spellings_raise_a_plain_type_error(call):
-    with pytest.raises(TypeError):
+def test_these_pytorch_spellings_name_what_to_write(call, spelling):
+    with pytest.raises(TypeError, match=spelling):
         call(x())
+
+
+def test_the_calls_around_those_spellings_still_work():
+    t = x()
+    assert autograd.arange(stop=5).tolist() == autograd.arange(5).tolist() == [0, 1, 2, 3, 4]
+    assert autograd.arange(1, 7, 2).tolist() == [1, 3, 5] and t.to("cpu", non_blocking=True) is t
+    assert t.unsqueeze(0).shape == t.expand_dims(0).shape == (1, 2, 3) and t.tile((2, 1)).shape == (4, 3)
+    assert autograd.concatenate([t, t], axis=1).shape == (2, 6) and autograd.stack([t, t], 1).shape == (2, 2, 3)
+    missing = [
+        (t.unsqueeze, "axis"),
+        (t.expand_dims, "axis"),
+        (t.tile, "reps"),
+        (t.roll, "shift"),
+        (autograd.arange, "start"),
+    ]
+    for call, name in missing:
+        with pytest.raises(TypeError, match=f"missing 1 required argument: '{name}'"):
+            call()
+    with pytest.raises(TypeError, match="pad.. missing 1 required argument: 'pad_width'"):
+        autograd.pad(t)
 
 
 def test_these_pytorch_keywords_name_numpys_spelling():
@@ -268,13 +353,20 @@ def test_these_pytorch_keywords_name_numpys_spelling():
         autograd.linspace(0.0, 1.0, steps=5)
 
 
-def test_modules_take_a_dtype_only_and_have_no_devices():
+def test_modules_take_a_dtype_or_cpu_and_have_no_other_devices():
     import nn
 
     model = nn.Linear(2, 3)
-    for device in ("cpu", "cuda"):
-        with pytest.raises(TypeError, match="no device to move to"):
+    assert model.to("cpu") is model and model.to("cpu:0") is model and model.weight.dtype == np.float64
+    for device in ("cuda", "cuda:1", "mps"):
+        with pytest.raises(RuntimeError) as from_module:
             model.to(device)
+        with pytest.raises(RuntimeError) as from_tensor:
+            x().to(device)
+        assert str(from_module.value) == str(from_tensor.value)
+        assert "numpy on the CPU" in str(from_module.value)
+    with pytest.raises(TypeError, match="no device to move to"):
+        model.to(np.int64)
 
 
 def test_floats_factories_and_layers_are_float64():
@@ -329,11 +421,11 @@ def test_state_dict_copies_and_load_returns_none(tmp_path):
     assert isinstance(nn.load(path)["weight"], np.ndarray)
     with pytest.raises(TypeError, match="not numeric"):
         nn.save({"note": "text"}, path)
-    with pytest.raises(AttributeError):
+    with pytest.raises(TypeError, match=r"got a Linear.*write nn\.save\(model\.state_dict\(\), path\)"):
         nn.save(model, path)  # a Module is not a state dict
 
 
-def test_zero_grad_sets_none_and_has_no_set_to_none():
+def test_zero_grad_sets_none_or_with_set_to_none_false_zeros():
     import nn
 
     model = nn.Linear(2, 1)
@@ -342,23 +434,32 @@ def test_zero_grad_sets_none_and_has_no_set_to_none():
     assert model.weight.grad is not None
     optimizer.zero_grad()
     assert model.weight.grad is None
-    with pytest.raises(TypeError):
-        optimizer.zero_grad(set_to_none=False)
-    with pytest.raises(TypeError):
-        model.zero_grad(set_to_none=True)
+    for zero_grad in (optimizer.zero_grad, model.zero_grad):
+        model(Tensor(np.ones((1, 2)))).sum().backward()
+        model.bias.grad = None
+        zero_grad(set_to_none=False)  # PyTorch's: the grads that exist become zeros
+        assert model.weight.grad.tolist() == [[0.0], [0.0]] and model.weight.grad.dtype == np.float64
+        assert model.bias.grad is None
+        model(Tensor(np.ones((1, 2)))).sum().backward()  # and accumulate from there
+        assert model.weight.grad.tolist() == [[1.0], [1.0]]
+        zero_grad(set_to_none=True)
+        assert model.weight.grad is None
     w = Tensor([1.0], requires_grad=True)
     (w * 2).sum().backward()
     w.grad = None
     assert w.grad is None
 
 
-def test_set_grad_enabled_is_a_call_that_returns_the_previous_setting():
+def test_set_grad_enabled_is_a_call_and_a_block_as_in_pytorch():
     assert autograd.is_grad_enabled()
     try:
-        assert autograd.set_grad_enabled(False) is True and not autograd.is_grad_enabled()
-        assert autograd.set_grad_enabled(True) is False
+        autograd.set_grad_enabled(False)
+        assert not autograd.is_grad_enabled()
     finally:
         autograd.set_grad_enabled(True)
+    with autograd.set_grad_enabled(False):  # (tests/test_warnings_and_modes.py has the rest)
+        assert not autograd.is_grad_enabled()
+    assert autograd.is_grad_enabled()
     with autograd.no_grad():
         assert not autograd.is_grad_enabled()
         with autograd.enable_grad():
@@ -379,12 +480,27 @@ def test_inplace_keywords_are_refused():
     import nn
     import nn.functional as F
 
-    with pytest.raises(TypeError):
-        nn.ReLU(inplace=True)
-    with pytest.raises(TypeError):
-        F.relu(x(), inplace=True)
-    with pytest.raises(TypeError):
-        nn.Dropout(0.5, inplace=True)
+    refused = "inplace= is PyTorch's; in-place is not supported here .*drop inplace=, the result is the same"
+    for call in [
+        lambda: nn.ReLU(inplace=True),
+        lambda: nn.ReLU(True),
+        lambda: F.relu(x(), inplace=True),
+        lambda: nn.Dropout(0.5, inplace=True),
+        lambda: nn.Dropout(0.5, True),
+        lambda: F.dropout(x(), 0.5, inplace=False),
+        lambda: nn.SiLU(inplace=True),
+        lambda: nn.LeakyReLU(0.2, inplace=True),
+        lambda: nn.ELU(inplace=True),
+        lambda: F.silu(x(), inplace=True),
+        lambda: F.leaky_relu(x(), inplace=True),
+        lambda: F.elu(x(), inplace=True),
+        lambda: F.hardtanh(x(), inplace=True),
+        lambda: F.hardsigmoid(x(), inplace=True),
+        lambda: F.mish(x(), inplace=True),
+    ]:
+        with pytest.raises(TypeError, match=refused):
+            call()
+    assert nn.ReLU()(Tensor([-1.0, 2.0])).tolist() == [0.0, 2.0] and nn.Dropout(0.5).p == 0.5
 
 
 def test_the_pytorch_column_is_what_torch_does():
@@ -399,6 +515,8 @@ def test_the_pytorch_column_is_what_torch_does():
     assert torch.tensor([1.0]).dtype == torch.float32 and tuple(torch.nn.Linear(2, 3).weight.shape) == (3, 2)
     assert list(torch.nn.Sequential(torch.nn.Linear(2, 2)).state_dict()) == ["0.weight", "0.bias"]
     assert torch.ones(2, 3).var().item() == 0.0 and torch.tensor([1.0, 3.0]).var().item() == 2.0  # n - 1
+    (where,) = torch.where(torch.tensor([0.0, 1.0, 2.0]) > 0)  # one argument: nonzero
+    assert where.tolist() == [1, 2]
     with torch.set_grad_enabled(False):
         assert not torch.is_grad_enabled()
     assert torch.is_grad_enabled()

@@ -105,7 +105,16 @@ class _Extreme(Function):
     @classmethod
     def forward(cls, ctx: Context, x: Tensor, axis: Axis, keepdims: bool) -> np.ndarray:
         ctx.in_shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
-        kept = cls.reduce(x.data, axis=axis, keepdims=True)
+        try:
+            kept = cls.reduce(x.data, axis=axis, keepdims=True)
+        except TypeError:
+            if is_tensor(axis) or isinstance(axis, np.ndarray):  # PyTorch's elementwise max(x, y)
+                op = "max" if cls.reduce is np.max else "min"
+                raise TypeError(
+                    f"{op}: x.{op}(y) with a tensor y reads y as the axis here (numpy's {op}(axis)); for "
+                    f"PyTorch's elementwise torch.{op}(x, y) write autograd.{op}imum(x, y)"
+                ) from None
+            raise
         hits = x.data == kept
         ctx.share = hits / hits.sum(axis=axis, keepdims=True)
         return kept if keepdims else kept.reshape(_reduced_shape(x.shape, axis))
@@ -275,7 +284,8 @@ class LogSumExp(Function):
     """y = log(sum(e^x)) over axes;  dy/dx = e^(x - y) = softmax(x) over those axes
 
     Computed as m + log(sum(e^(x - m))) with m = max(x): no overflow at x = 1e3 (or 1e300).
-    A slice of nothing (or all -inf) gives -inf, the log of an empty sum, as scipy and PyTorch.
+    A slice of nothing (or all -inf) gives -inf, the log of an empty sum, as scipy and PyTorch;
+    the gradient there (e^(-inf - -inf)), and where x holds +inf, is NaN, as PyTorch's.
     """
 
     save_output = True
@@ -295,7 +305,11 @@ class LogSumExp(Function):
     @staticmethod
     def backward(ctx: Context, grad: Grad) -> tuple[Grad, None, None]:
         (x,) = ctx.saved_tensors
-        return _spread(grad, ctx) * np.exp(x - ctx.output.reshape(ctx.kept)), None, None
+        out = ctx.output.reshape(ctx.kept)
+        if type(out) is np.ndarray and np.isinf(out).any():  # -inf - -inf, inf - inf: NaN, numpy would warn
+            with np.errstate(invalid="ignore"):
+                return _spread(grad, ctx) * np.exp(x - out), None, None
+        return _spread(grad, ctx) * np.exp(x - out), None, None
 
 
 # ----------------------------------------------------------------------------- cumsum and cumprod

@@ -102,8 +102,18 @@ class ValueOp(Function):
         raise RuntimeError("ValueOp is never recorded")  # pragma: no cover
 
 
-def where(cond: Any, a: Any, b: Any) -> Tensor:
+_ONE_ARGUMENT: Any = object()  # where(cond) alone: PyTorch's and numpy's nonzero
+
+
+def where(cond: Any, a: Any = _ONE_ARGUMENT, b: Any = _ONE_ARGUMENT) -> Tensor:
     """Elementwise ``a if cond else b`` (broadcasting); ``cond`` is a bool array or Tensor."""
+    if a is _ONE_ARGUMENT or b is _ONE_ARGUMENT:
+        if a is not _ONE_ARGUMENT or b is not _ONE_ARGUMENT:
+            raise TypeError("where(cond, a, b) takes both a and b: the values where cond is True and where it is False")
+        raise TypeError(
+            "where(cond) with one argument is PyTorch's (and numpy's) nonzero: write np.nonzero(cond.data) here "
+            "(a tuple of index arrays); where(cond, a, b) chooses elementwise"
+        )
     if not is_tensor(cond) or cond.dtype != bool:
         cond = as_tensor(np.asarray(value_of(cond) if is_tensor(cond) else cond, dtype=bool))
     like = a if is_tensor(a) else b if is_tensor(b) else None

@@ -156,15 +156,19 @@ class Stack(Function):
         return (None, *(grad[lead + (i,)] if need else None for i, need in enumerate(needs)))
 
 
-def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
-    """Join tensors along an existing axis, like ``np.concatenate``."""
+def concatenate(tensors: Sequence[Any], axis: int = 0, **torch_spelling: Any) -> Tensor:
+    """Join tensors along an existing axis, like ``np.concatenate`` (PyTorch's ``cat``)."""
+    if torch_spelling:
+        refuse_torch_keywords("concatenate", torch_spelling)
     if len(tensors) == 0:
         raise ValueError("concatenate: needs at least one tensor")
     return Concatenate.apply(axis, *(as_tensor(t, op="concatenate") for t in tensors))
 
 
-def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
+def stack(tensors: Sequence[Any], axis: int = 0, **torch_spelling: Any) -> Tensor:
     """Join tensors of one shape along a new axis, like ``np.stack``."""
+    if torch_spelling:
+        refuse_torch_keywords("stack", torch_spelling)
     if len(tensors) == 0:
         raise ValueError("stack: needs at least one tensor")
     return Stack.apply(axis, *(as_tensor(t, op="stack") for t in tensors))
@@ -262,10 +266,17 @@ def flatten(x: Any, start_axis: int = 0, end_axis: int = -1, **torch_spelling: A
     return Reshape.apply(t, shape[:start] + (merged,) + shape[end + 1 :])
 
 
-def expand_dims(x: Any, axis: int | Sequence[int], **torch_spelling: Any) -> Tensor:
+def _required(op: str, name: str, value: Any) -> None:
+    """A TypeError for a missing argument (its default None only lets ``dim=`` reach the op's check)."""
+    if value is None:
+        raise TypeError(f"{op}() missing 1 required argument: {name!r}")
+
+
+def expand_dims(x: Any, axis: int | Sequence[int] | None = None, **torch_spelling: Any) -> Tensor:
     """New axes of size 1 at ``axis`` (positions in the result), as ``np.expand_dims``. A reshape."""
     if torch_spelling:
         _refuse("expand_dims", torch_spelling)
+    _required("expand_dims", "axis", axis)
     t = as_tensor(x, op="expand_dims")
     count = len(axis) if isinstance(axis, (tuple, list)) else 1
     new = _axes("expand_dims", axis, t.ndim + count)
@@ -273,10 +284,11 @@ def expand_dims(x: Any, axis: int | Sequence[int], **torch_spelling: Any) -> Ten
     return Reshape.apply(t, tuple(1 if i in new else next(sides) for i in range(t.ndim + count)))
 
 
-def unsqueeze(x: Any, axis: int | Sequence[int], **torch_spelling: Any) -> Tensor:
+def unsqueeze(x: Any, axis: int | Sequence[int] | None = None, **torch_spelling: Any) -> Tensor:
     """PyTorch's name for ``expand_dims``: a new axis of size 1 at ``axis``. A reshape."""
     if torch_spelling:
         _refuse("unsqueeze", torch_spelling)
+    _required("unsqueeze", "axis", axis)
     return expand_dims(x, axis)
 
 
@@ -360,11 +372,14 @@ class Roll(Function):
         return np.roll(grad, back, ctx.axis), None, None
 
 
-def roll(x: Any, shift: int | Sequence[int], axis: int | Sequence[int] | None = None, **torch_spelling: Any) -> Tensor:
+def roll(
+    x: Any, shift: int | Sequence[int] | None = None, axis: int | Sequence[int] | None = None, **torch_spelling: Any
+) -> Tensor:
     """Shift elements cyclically by ``shift`` along ``axis``, as ``np.roll`` (several shifts
     go with several axes; with axis None the tensor is rolled as if flattened)."""
     if torch_spelling:
         _refuse("roll", torch_spelling)
+    _required("roll", "shift", shift)
     t = as_tensor(x, op="roll")
     shifts = _ints("roll", "shift", shift)
     if axis is None:
@@ -474,13 +489,14 @@ class Tile(Function):
         return grad.reshape(ctx.grouped).sum(axis=copies).reshape(ctx.in_shape), None
 
 
-def tile(x: Any, reps: int | Sequence[int], **torch_spelling: Any) -> Tensor:
+def tile(x: Any, reps: int | Sequence[int] | None = None, **torch_spelling: Any) -> Tensor:
     """Copy the whole tensor ``reps`` times (per axis), as ``np.tile``: [a, b] -> [a, b, a, b].
 
     PyTorch's ``Tensor.repeat(*reps)`` and ``torch.tile``; ``repeat`` here is numpy's.
     """
     if torch_spelling:
         _refuse("tile", torch_spelling)
+    _required("tile", "reps", reps)
     t = as_tensor(x, op="tile")
     counts = _ints("tile", "reps", reps)
     counts = (counts,) if isinstance(counts, int) else counts
@@ -624,7 +640,7 @@ def _pad_pairs(pad_width: Any, shape: tuple[int, ...]) -> tuple[tuple[int, int],
     return tuple((int(b), int(a)) for b, a in pairs)
 
 
-def pad(x: Any, pad_width: Any, mode: str = "constant", value: float = 0.0, **torch_spelling: Any) -> Tensor:
+def pad(x: Any, pad_width: Any = None, mode: str = "constant", value: float = 0.0, **torch_spelling: Any) -> Tensor:
     """Pad the tensor, as ``np.pad``: ``pad_width`` is numpy's (one (before, after) pair per
     axis, or one pair or one int for all), ``mode`` is "constant" (pads hold ``value``), "edge"
     (they repeat the edge element; PyTorch's "replicate") or "reflect" (they mirror x about
@@ -639,6 +655,7 @@ def pad(x: Any, pad_width: Any, mode: str = "constant", value: float = 0.0, **to
         )
     if torch_spelling:
         _refuse("pad", torch_spelling)
+    _required("pad", "pad_width", pad_width)
     t = as_tensor(x, op="pad")
     if mode not in PAD_MODES:
         hint = {"replicate": " (PyTorch's 'replicate' is 'edge' here)", "circular": " ('circular' is not supported)"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -10,6 +11,26 @@ from ..function import Context, Function, Grad
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
+
+
+def _shifted(op: str, x: np.ndarray, axis: int) -> np.ndarray:
+    """x - max(x) along axis, so that e^(x - max) cannot overflow.
+
+    A slice whose max is +inf, or that is all -inf (a fully masked row of attention scores), has
+    no softmax: its result is NaN, as in PyTorch. numpy would warn "invalid value encountered in
+    subtract" about a subtraction you did not write; this warning says which op and why.
+    """
+    top = x.max(axis=axis, keepdims=True)
+    if type(top) is not np.ndarray or not np.isinf(top).any():  # (not an array: autograd.compile traces)
+        return x - top
+    warnings.warn(
+        f"{op}: {int(np.isinf(top).sum())} slice(s) along axis {axis} are all -inf (every entry masked?) "
+        f"or hold +inf: their {op} is NaN, as in PyTorch. Leave at least one finite entry per slice",
+        RuntimeWarning,
+        stacklevel=2,
+    )
+    with np.errstate(invalid="ignore"):
+        return x - top
 
 
 class Softmax(Function):
@@ -22,7 +43,7 @@ class Softmax(Function):
         ctx.axis = axis
         if x.data.size == 0:  # nothing to normalise: an empty result (max of nothing is undefined)
             return x.data.copy()
-        e = np.exp(x.data - x.data.max(axis=axis, keepdims=True))
+        e = np.exp(_shifted("softmax", x.data, axis))
         return e / e.sum(axis=axis, keepdims=True)
 
     @staticmethod
@@ -41,7 +62,7 @@ class LogSoftmax(Function):
         ctx.axis = axis
         if x.data.size == 0:
             return x.data.copy()
-        shifted = x.data - x.data.max(axis=axis, keepdims=True)
+        shifted = _shifted("log_softmax", x.data, axis)
         return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
     @staticmethod

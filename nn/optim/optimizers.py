@@ -67,11 +67,15 @@ class Optimizer:
             if option in group and group[option] < 0:
                 raise ValueError(f"{name}: {option} must be >= 0, got {group[option]}")
 
-    def zero_grad(self) -> None:
-        """Forget every parameter's gradient (set it to None, as PyTorch does by default)."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget every parameter's gradient: set it to None (as PyTorch does by default), or
+        with ``set_to_none=False`` fill the gradients that exist with zeros (as PyTorch's)."""
         for group in self.param_groups:
             for p in group["params"]:
-                p.grad = None
+                if set_to_none:
+                    p.grad = None
+                elif p.grad is not None:
+                    p.grad = Tensor(np.zeros_like(p.data))
 
     @no_grad()
     def step(self) -> None:
