@@ -951,3 +951,24 @@ def test_compiled_function_called_inside_a_trace_is_inlined():
     assert outer.traces == 1 and inner.traces == 0, "inner ran as part of outer's trace"
     forward = [line.rsplit("# ", 1)[1] for line in _body(outer.source, "forward")]
     assert forward == ["MatMul", "Tanh", "Mul", "Sum"], forward
+
+
+def test_power_of_zero_d_intermediates_is_bitwise_eager():
+    """A 0-d op result is a numpy scalar, and on numpy scalars ``a ** b`` (C's pow, what the
+    compiled code writes) and ``np.power(a, b)`` (numpy's loop) differ in the last bit for some
+    inputs, such as this one (found by the fuzzer above): eager's Pow must use the operator too."""
+    a = 0.016527635528529094
+    assert np.float64(a) ** np.float64(a) != np.power(np.array(a), np.array(a))  # the inputs still tell
+
+    def fn(x):
+        h = x * 1.0  # a numpy scalar, not a 0-d array
+        return h**h
+
+    compiled = autograd.compile(fn)
+    for _ in range(CALLS):  # the first call traces (eager's values); the later ones run the code
+        (x,), (x_e,) = twins(np.array(a))
+        got, want = compiled(x), fn(x_e)
+        assert_same_tensors(got, want)
+        got.backward()
+        want.backward()
+        assert_same_grads([x], [x_e])
