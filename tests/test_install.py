@@ -6,6 +6,7 @@
   wheel makes ``import autograd`` raise an ImportError that names HIPS autograd and the fix,
   instead of breaking the other package's users obscurely; installed *after* it (its
   ``__init__.py`` over ours), ``import nn`` says the same.
+* with the wheel installed, a user's ``mypy --strict`` reads the packages' hints (py.typed).
 
 These build real environments with pip (about a minute); they are skipped where pip cannot
 reach a package index.
@@ -80,3 +81,66 @@ def test_hips_autograd_installed_after_is_named_by_import_nn(wheels, tmp_path):
         and "HIPS autograd" in result.stderr
         and "fresh virtual environment" in result.stderr
     )
+
+
+USER_PROGRAM = """
+from typing import Any
+
+import numpy as np
+
+import autograd
+import nn
+import nn.functional as F
+from autograd import Function, Tensor, no_grad
+
+
+class Cube(Function):
+    @staticmethod
+    def forward(ctx: Any, x: Tensor) -> np.ndarray:
+        ctx.save_for_backward(x)
+        return np.asarray(x.data) ** 3
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        (x,) = ctx.saved_tensors
+        return grad * 3 * x * x
+
+
+model = nn.MLP([4, 8, 2])
+opt = nn.optim.Adam(model.parameters(), lr=1e-3)
+x = autograd.randn(16, 4)
+loss = F.mse_loss(model(x), autograd.zeros(16, 2))
+opt.zero_grad()
+loss.backward()
+opt.step()
+with no_grad():
+    z: Tensor = (x @ Tensor(np.ones((4, 1)))).relu().sum(axis=0)
+w = Tensor(np.ones(3), requires_grad=True)
+Cube.apply(w).sum().backward()
+"""
+
+
+def test_a_users_strict_mypy_reads_the_installed_packages_hints(wheels, tmp_path):
+    """py.typed at work: in an environment with the wheel installed (not editable), a user's
+    ``mypy --strict`` checks a typical program against the library's hints: clean as written,
+    and a wrong argument type is reported (without py.typed, mypy would see only Any)."""
+    python = environment(tmp_path, "users-mypy")
+    assert pip(python, "install", "--no-deps", str(wheels["ours"])).returncode == 0
+    installed = pip(python, "install", "mypy==2.4.1")
+    if installed.returncode != 0:
+        pytest.skip(f"cannot install mypy into a fresh environment: {installed.stderr[-300:]}")
+
+    def mypy(source: str) -> subprocess.CompletedProcess[str]:
+        (tmp_path / "user.py").write_text(source)
+        return subprocess.run(
+            [str(python), "-m", "mypy", "--strict", "--no-incremental", "user.py"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=tmp_path,
+        )
+
+    clean = mypy(USER_PROGRAM)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    wrong = mypy(USER_PROGRAM + 'loss.backward(retain_graph="yes")\n')
+    assert wrong.returncode == 1 and 'Argument "retain_graph" to "backward" of "Tensor"' in wrong.stdout, wrong.stdout
