@@ -139,9 +139,17 @@ def empty(*shape: Any, dtype: Any = None, requires_grad: bool = False, **torch_s
     return _wrap("empty", np.empty(_shape("empty", shape), dtype=_dtype("empty", dtype, np.float64)), requires_grad)
 
 
-def full(shape: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def full(
+    shape: Any = None, fill_value: Any = None, dtype: Any = None, requires_grad: bool = False, **torch_spelling: Any
+) -> Tensor:
     """A tensor of ``shape`` filled with ``fill_value``; the dtype is ``fill_value``'s as numpy's
     ``np.full`` gives it (3 -> int64, 3.0 -> float64, True -> bool) unless ``dtype`` is given."""
+    if "size" in torch_spelling:
+        raise TypeError("full: size= is PyTorch's keyword; write full(shape, fill_value) here (numpy's np.full)")
+    if torch_spelling:
+        refuse_torch_keywords("full", torch_spelling)
+    if shape is None or fill_value is None:
+        raise TypeError("full() needs a shape and a fill_value: full((2, 3), 7.0)")
     value = _array_of(fill_value)
     if value.ndim:
         raise ValueError(f"full: fill_value must be a single number, got an array of shape {value.shape}")

@@ -162,7 +162,7 @@ class Tensor:
     def to(self, target: Any = None, *args: Any, **kwargs: Any) -> Tensor:
         """``to(dtype)`` is ``astype(dtype)``; devices ("cuda", "mps") do not exist here, "cpu" is the tensor itself."""
         if target is None or args or "dtype" in kwargs or "device" in kwargs:
-            _refuse_to(target, args, kwargs)
+            refuse_to(target, args, kwargs)
         if is_cpu(target):
             return self
         try:
@@ -728,7 +728,13 @@ class Tensor:
         """Axes reversed, like numpy's ``.T`` (a 0-d or 1-d tensor is returned as is)."""
         return self if self.ndim < 2 else ops.Transpose.apply(self, None)
 
-    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
+    def swapaxes(self, axis1: int | None = None, axis2: int | None = None, **torch_spelling: Any) -> Tensor:
+        """Axes ``axis1`` and ``axis2`` exchanged (PyTorch's ``transpose(dim0, dim1)``)."""
+        if torch_spelling or axis1 is None or axis2 is None:
+            if "dim0" in torch_spelling or "dim1" in torch_spelling:
+                raise TypeError("swapaxes: dim0= and dim1= are PyTorch's keywords; write swapaxes(a, b) here")
+            refuse_torch_keywords("swapaxes", torch_spelling)
+            raise TypeError("swapaxes() needs two axes: swapaxes(0, 1)")
         order = list(range(self.ndim))
         for axis in (axis1, axis2):
             if not isinstance(axis, (int, np.integer)) or not -self.ndim <= axis < max(self.ndim, 1):
@@ -946,7 +952,7 @@ def is_cpu(target: Any) -> bool:
     return device == "cpu"
 
 
-def _refuse_to(target: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> NoReturn:
+def refuse_to(target: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> NoReturn:
     """``x.to(...)`` in PyTorch's forms that have no meaning here: what to write instead."""
     if "dtype" in kwargs:
         raise TypeError("to: dtype= is PyTorch's keyword; write x.to(np.float32) (the dtype positionally) here")

@@ -441,9 +441,9 @@ class SiLU(Module):
 class LeakyReLU(Module):
     """y = x if x > 0 else negative_slope * x"""
 
-    def __init__(self, negative_slope: float = 0.01, **torch_spelling: Any) -> None:
-        if torch_spelling:
-            _refuse_inplace("LeakyReLU", (), torch_spelling)
+    def __init__(self, negative_slope: float = 0.01, *torch_inplace: Any, **torch_spelling: Any) -> None:
+        if torch_inplace or torch_spelling:
+            _refuse_inplace("LeakyReLU", torch_inplace, torch_spelling)
         self.negative_slope = negative_slope
 
     def forward(self, x: Tensor) -> Tensor:

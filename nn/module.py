@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from autograd import Tensor, no_grad
-from autograd.tensor import is_cpu, refuse_torch_names
+from autograd.tensor import is_cpu, refuse_to, refuse_torch_names
 
 
 class Parameter(Tensor):
@@ -186,12 +186,14 @@ class Module:
             p.requires_grad_(requires_grad)
         return self
 
-    def to(self, dtype: Any) -> Module:
+    def to(self, dtype: Any = None, *args: Any, **kwargs: Any) -> Module:
         """Cast every parameter (and its grad) and every floating-point buffer to ``dtype``,
         in place: the same Parameter objects (an optimizer's references stay valid) hold
         new arrays. Integer buffers (``num_batches_tracked``) keep their dtype. Returns self.
         ``to("cpu")`` is the module itself (everything is there); another device raises.
         """
+        if dtype is None or args or "dtype" in kwargs or "device" in kwargs:
+            refuse_to(dtype, args, kwargs)  # PyTorch's to(device=), to(dtype=), to(device, dtype)
         if is_cpu(dtype):
             return self
         try:
