@@ -54,6 +54,16 @@ def _shape(op: str, shape: Sequence[Any]) -> Shape:
     return _size(op, shape)
 
 
+def _shape_keyword(op: str, shape: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+    """numpy's ``zeros(shape=(2, 3))`` is the shape; PyTorch's ``size=`` and others are refused."""
+    if "shape" in kwargs and not shape:
+        kwargs = dict(kwargs)
+        shape = (kwargs.pop("shape"),)
+    if kwargs:
+        _refuse_shape_keyword(op, kwargs)
+    return shape
+
+
 def _refuse_shape_keyword(op: str, kwargs: dict[str, Any]) -> None:
     """``zeros(size=(2, 3))`` (PyTorch's) or ``zeros(shape=(2, 3))`` (numpy's): the shape is positional here."""
     for key in kwargs:
@@ -121,21 +131,21 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
 def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False, **torch_spelling: Any) -> Tensor:
     """A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))``; float64 unless ``dtype`` is given."""
     if torch_spelling:
-        _refuse_shape_keyword("zeros", torch_spelling)
+        shape = _shape_keyword("zeros", shape, torch_spelling)
     return _wrap("zeros", np.zeros(_shape("zeros", shape), dtype=_dtype("zeros", dtype, np.float64)), requires_grad)
 
 
 def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False, **torch_spelling: Any) -> Tensor:
     """A tensor of ones: ``ones(2, 3)`` or ``ones((2, 3))``; float64 unless ``dtype`` is given."""
     if torch_spelling:
-        _refuse_shape_keyword("ones", torch_spelling)
+        shape = _shape_keyword("ones", shape, torch_spelling)
     return _wrap("ones", np.ones(_shape("ones", shape), dtype=_dtype("ones", dtype, np.float64)), requires_grad)
 
 
 def empty(*shape: Any, dtype: Any = None, requires_grad: bool = False, **torch_spelling: Any) -> Tensor:
     """A tensor whose values are whatever the memory held (``np.empty``): fill it before reading."""
     if torch_spelling:
-        _refuse_shape_keyword("empty", torch_spelling)
+        shape = _shape_keyword("empty", shape, torch_spelling)
     return _wrap("empty", np.empty(_shape("empty", shape), dtype=_dtype("empty", dtype, np.float64)), requires_grad)
 
 

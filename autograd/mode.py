@@ -10,6 +10,8 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import numpy as np
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -68,25 +70,37 @@ class _Switch:
         return wrapper  # type: ignore[return-value]
 
 
-class set_grad_enabled(_Switch):
+class set_grad_enabled:
     """Turn recording on or off in this thread, as PyTorch's: at once as a call
-    (``set_grad_enabled(False)``), or for a block that then restores the previous setting
-    (``with set_grad_enabled(False): ...``); also a decorator."""
+    (``set_grad_enabled(False)``), or for a block that then restores the setting from before
+    the call (``with set_grad_enabled(False): ...``); also a decorator.
 
-    switch = "enabled"
+    ``set_grad_enabled(before)``, where ``before = set_grad_enabled(False)``, restores what
+    was before that call (the older spelling here, when the call returned the previous setting).
+    """
 
-    def __init__(self, enabled: bool) -> None:
-        if not isinstance(enabled, (bool, int)):
+    value: bool | int
+    before: bool | int
+
+    def __init__(self, enabled: bool | int | set_grad_enabled) -> None:
+        if isinstance(enabled, set_grad_enabled):
+            value = enabled.before  # may be function._GUARDED, inside a backward
+        elif isinstance(enabled, (bool, int, np.bool_)):
+            value = bool(enabled)
+        else:
             raise TypeError(f"set_grad_enabled: give True or False, got {enabled!r}")
-        self.value = bool(enabled)
-        self._previous = [mode.enabled]
-        mode.enabled = self.value  # a plain call takes effect at once, as in PyTorch
+        self.value = value
+        self.before = mode.enabled
+        mode.enabled = value  # a plain call takes effect at once, as in PyTorch
 
     def __enter__(self) -> None:
-        pass  # already set by the call; __exit__ restores what was before it
+        mode.enabled = self.value  # (already so on the first use; a reused object sets it again)
+
+    def __exit__(self, *exc_info: object) -> None:
+        mode.enabled = self.before
 
     def __call__(self, func: F) -> F:
-        mode.enabled = self._previous.pop()  # as a decorator: undo the call's setting now...
+        mode.enabled = self.before  # as a decorator: undo the call's setting now...
         value = self.value
 
         @functools.wraps(func)

@@ -161,7 +161,7 @@ class Tensor:
 
     def to(self, target: Any = None, *args: Any, **kwargs: Any) -> Tensor:
         """``to(dtype)`` is ``astype(dtype)``; devices ("cuda", "mps") do not exist here, "cpu" is the tensor itself."""
-        if target is None or args or "dtype" in kwargs or "device" in kwargs:
+        if target is None or args or kwargs.keys() - {"non_blocking"}:  # (non_blocking means nothing here)
             refuse_to(target, args, kwargs)
         if is_cpu(target):
             return self
@@ -240,6 +240,9 @@ class Tensor:
     def __bool__(self) -> bool:
         _reading("bool(), an if or a while")
         return bool(self.data)
+
+    def __dir__(self) -> list[str]:
+        return dir_without_torch_names(self)
 
     def __repr__(self) -> str:
         body = np.array2string(np.asarray(self.data), separator=", ", prefix="Tensor(")
@@ -939,6 +942,13 @@ def refuse_torch_names(cls: type, names: dict[str, str]) -> None:
 refuse_torch_names(Tensor, TORCH_NAMES)
 
 
+def dir_without_torch_names(obj: Any) -> list[str]:
+    """``dir(obj)`` without the PyTorch names that only raise their hint: tab completion (a
+    notebook's, the REPL's) offers what works."""
+    hidden = {name for klass in type(obj).__mro__ for name, v in vars(klass).items() if isinstance(v, TorchName)}
+    return [name for name in object.__dir__(obj) if name not in hidden]
+
+
 def is_cpu(target: Any) -> bool:
     """True for the device "cpu" (or "cpu:0"), where everything already is; a RuntimeError for
     another device ("cuda", "mps"), which does not exist here; False for anything else."""
@@ -963,6 +973,9 @@ def refuse_to(target: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> NoR
             f"to: takes one argument here, a numpy dtype (np.float32) or 'cpu', got {1 + len(args)}; for "
             "PyTorch's to(device, dtype) write x.to(dtype): the CPU is the only device"
         )
+    unknown = sorted(set(kwargs) - {"non_blocking"})
+    if unknown:
+        raise TypeError(f"to() got an unexpected keyword argument {unknown[0]!r} (it takes a numpy dtype or 'cpu')")
     raise TypeError("to() missing its argument: a numpy dtype (np.float32) or 'cpu'")
 
 

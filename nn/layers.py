@@ -456,9 +456,9 @@ class LeakyReLU(Module):
 class ELU(Module):
     """y = x if x > 0 else alpha * (e^x - 1)"""
 
-    def __init__(self, alpha: float = 1.0, **torch_spelling: Any) -> None:
-        if torch_spelling:
-            _refuse_inplace("ELU", (), torch_spelling)
+    def __init__(self, alpha: float = 1.0, *torch_inplace: Any, **torch_spelling: Any) -> None:
+        if torch_inplace or torch_spelling:
+            _refuse_inplace("ELU", torch_inplace, torch_spelling)
         self.alpha = alpha
 
     def forward(self, x: Tensor) -> Tensor:

@@ -10,13 +10,13 @@ running mean): a plain Tensor attribute is not part of the state until
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
 from autograd import Tensor, no_grad
-from autograd.tensor import is_cpu, refuse_to, refuse_torch_names
+from autograd.tensor import dir_without_torch_names, is_cpu, refuse_to, refuse_torch_names
 
 
 class Parameter(Tensor):
@@ -41,6 +41,20 @@ def _found(path: str, value: Any) -> Iterator[tuple[str, Any]]:
                     f"got {type(key).__name__} key {key!r}"
                 )
             yield from _found(f"{path}.{key}", item)
+
+
+def zero_grads(params: Iterable[Tensor], set_to_none: bool) -> None:
+    """``zero_grad`` of modules and optimizers: each ``.grad`` to None, or (``set_to_none=False``)
+    the existing ``.grad`` tensors zeroed in place, as PyTorch's: a reference to one sees zeros.
+    A gradient recorded by ``create_graph`` is replaced by a plain zero tensor (PyTorch detaches it)."""
+    for p in params:
+        if set_to_none:
+            p.grad = None
+        elif p.grad is not None:
+            if p.grad.grad_fn is None and not p.grad.requires_grad:
+                p.grad.data = np.zeros_like(p.grad.data)
+            else:
+                p.grad = Tensor(np.zeros_like(p.data))
 
 
 class Module:
@@ -192,7 +206,7 @@ class Module:
         new arrays. Integer buffers (``num_batches_tracked``) keep their dtype. Returns self.
         ``to("cpu")`` is the module itself (everything is there); another device raises.
         """
-        if dtype is None or args or "dtype" in kwargs or "device" in kwargs:
+        if dtype is None or args or kwargs.keys() - {"non_blocking"}:
             refuse_to(dtype, args, kwargs)  # PyTorch's to(device=), to(dtype=), to(device, dtype)
         if is_cpu(dtype):
             return self
@@ -218,11 +232,7 @@ class Module:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget every parameter's gradient: set it to None (as PyTorch does by default), or
         with ``set_to_none=False`` fill the gradients that exist with zeros (as PyTorch's)."""
-        for p in self.parameters():
-            if set_to_none:
-                p.grad = None
-            elif p.grad is not None:
-                p.grad = Tensor(np.zeros_like(p.data))
+        zero_grads(self.parameters(), set_to_none)
 
     def train(self, mode: bool = True) -> Module:
         """Set ``training`` on this module and every submodule (Dropout and BatchNorm read it)."""
@@ -282,6 +292,9 @@ class Module:
     def extra_repr(self) -> str:
         """The arguments shown after the class name, e.g. ``in_features=2, out_features=3``."""
         return ""
+
+    def __dir__(self) -> list[str]:
+        return dir_without_torch_names(self)
 
     def __repr__(self) -> str:
         children = [(name, value) for name, value in self._members() if isinstance(value, Module)]

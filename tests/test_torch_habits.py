@@ -315,7 +315,9 @@ def test_variance_divides_by_n_also_with_a_positional_axis():
         (lambda t: __import__("nn").Linear(2, 2).to("cpu", np.float32), r"to\(device, dtype\) write x\.to\(dtype\)"),
         (lambda t: autograd.arange(end=5), "arange: end= is PyTorch's spelling; write stop="),
         (lambda t: autograd.zeros(size=(2, 3)), r"zeros: the shape is positional here, not size=: write zeros\(2, 3\)"),
-        (lambda t: autograd.ones(shape=(2, 3)), r"not shape=: write ones\(2, 3\)"),
+        (lambda t: autograd.ones(2, shape=(2, 3)), r"not shape=: write ones\(2, 3\)"),
+        (lambda t: t.to(np.float32, dtyp=np.float16), "to\\(\\) got an unexpected keyword argument 'dtyp'"),
+        (lambda t: __import__("nn").Linear(2, 2).to("cpu", copy=True), "unexpected keyword argument 'copy'"),
         (lambda t: autograd.randn(size=(2, 3)), r"write randn\(2, 3\)"),
         (lambda t: autograd.rand(size=(2, 3)), r"write rand\(2, 3\)"),
         (lambda t: autograd.empty(size=(2, 3)), r"write empty\(2, 3\)"),
@@ -501,6 +503,7 @@ def test_inplace_keywords_are_refused():
         lambda: nn.SiLU(inplace=True),
         lambda: nn.LeakyReLU(0.2, inplace=True),
         lambda: nn.LeakyReLU(0.2, True),
+        lambda: nn.ELU(1.0, True),
         lambda: nn.ELU(inplace=True),
         lambda: F.silu(x(), inplace=True),
         lambda: F.leaky_relu(x(), inplace=True),
@@ -591,3 +594,32 @@ def test_the_remaining_rows_of_the_first_table():
     image = Tensor(np.ones((1, 1, 2, 2)), requires_grad=True)
     F.max_pool2d(image, 2).sum().backward()
     assert image.grad.data.ravel().tolist() == [1.0, 0.0, 0.0, 0.0]
+
+
+def test_numpy_shape_keyword_of_zeros_ones_empty_works():
+    assert autograd.zeros(shape=(2, 3)).shape == autograd.ones(shape=(2, 3)).shape == (2, 3)
+    assert autograd.empty(shape=4).shape == (4,)
+
+
+def test_dir_and_tab_completion_leave_out_the_pytorch_names_that_only_raise():
+    import nn
+
+    t, model = x(), nn.Linear(2, 2)
+    names = dir(t)
+    assert "sum" in names and "swapaxes" in names and "grad" in names
+    assert not {"t", "clone", "clamp", "expand", "device"} & set(names)
+    assert "weight" in dir(model) and "forward" in dir(model) and "cuda" not in dir(model)
+
+
+def test_zero_grad_set_to_none_false_zeroes_the_same_grad_tensors_as_pytorch():
+    import nn
+
+    model = nn.Linear(2, 2)
+    optimizer = nn.optim.SGD(model.parameters(), lr=0.1)
+    for zero_grad in (optimizer.zero_grad, model.zero_grad):
+        model(Tensor(np.ones((1, 2)))).sum().backward()
+        held = model.weight.grad
+        zero_grad(set_to_none=False)
+        assert model.weight.grad is held and not held.data.any()
+        zero_grad()
+        assert model.weight.grad is None

@@ -64,6 +64,35 @@ def test_set_grad_enabled_is_per_thread():
     assert seen == [True]
 
 
+def test_set_grad_enabled_restores_what_its_earlier_call_returned():
+    """``before = set_grad_enabled(False); ...; set_grad_enabled(before)``: this library's older
+    spelling (the call returned the previous setting) still restores it."""
+    before = set_grad_enabled(False)
+    assert not is_grad_enabled()
+    set_grad_enabled(before)
+    assert is_grad_enabled()
+    with no_grad():
+        before = set_grad_enabled(True)
+        set_grad_enabled(before)
+        assert not is_grad_enabled()
+
+
+def test_set_grad_enabled_takes_numpy_booleans():
+    with set_grad_enabled(np.False_):
+        assert not is_grad_enabled()
+    assert is_grad_enabled()
+
+
+def test_one_set_grad_enabled_object_can_be_used_twice():
+    switch = set_grad_enabled(False)
+    with switch:
+        assert not is_grad_enabled()
+    assert is_grad_enabled()
+    with switch:
+        assert not is_grad_enabled()
+    assert is_grad_enabled()
+
+
 def test_set_grad_enabled_refuses_a_non_boolean_and_changes_nothing():
     with pytest.raises(TypeError, match="set_grad_enabled: give True or False"):
         set_grad_enabled("no")  # type: ignore[arg-type]
@@ -135,3 +164,12 @@ def test_compiled_softmax_still_traces():
     out = step(Tensor(np.eye(3)))
     out.backward()
     assert np.isfinite(w.grad.data).all()
+
+
+def test_the_softmax_warning_points_at_the_users_line():
+    x = Tensor(MASKED)
+    with pytest.warns(RuntimeWarning) as caught:
+        F.softmax(x, axis=-1)
+    with pytest.warns(RuntimeWarning) as caught_method:
+        x.log_softmax(axis=-1)
+    assert [w.filename for w in [*caught, *caught_method]] == [__file__, __file__]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import warnings
+from types import FrameType
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -11,6 +14,21 @@ from ..function import Context, Function, Grad
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
+
+
+# autograd/ and nn/, whose frames a warning skips to point at the user's line
+_LIBRARY = tuple(
+    os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))), d) + os.sep for d in ("autograd", "nn")
+)
+
+
+def _user_stacklevel() -> int:
+    """The ``stacklevel`` of the first caller outside the library (for warnings.warn here)."""
+    frame: FrameType | None = sys._getframe(1)
+    level = 1
+    while frame is not None and frame.f_code.co_filename.startswith(_LIBRARY):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _shifted(op: str, x: np.ndarray, axis: int) -> np.ndarray:
@@ -27,7 +45,7 @@ def _shifted(op: str, x: np.ndarray, axis: int) -> np.ndarray:
         f"{op}: {int(np.isinf(top).sum())} slice(s) along axis {axis} are all -inf (every entry masked?) "
         f"or hold +inf: their {op} is NaN, as in PyTorch. Leave at least one finite entry per slice",
         RuntimeWarning,
-        stacklevel=2,
+        stacklevel=_user_stacklevel(),
     )
     with np.errstate(invalid="ignore"):
         return x - top

@@ -14,6 +14,8 @@ import numpy as np
 
 from autograd import Tensor, no_grad
 
+from ..module import zero_grads
+
 
 class Optimizer:
     """Base class: parameter groups, per-parameter state, ``zero_grad``, ``state_dict``."""
@@ -71,11 +73,7 @@ class Optimizer:
         """Forget every parameter's gradient: set it to None (as PyTorch does by default), or
         with ``set_to_none=False`` fill the gradients that exist with zeros (as PyTorch's)."""
         for group in self.param_groups:
-            for p in group["params"]:
-                if set_to_none:
-                    p.grad = None
-                elif p.grad is not None:
-                    p.grad = Tensor(np.zeros_like(p.data))
+            zero_grads(group["params"], set_to_none)
 
     @no_grad()
     def step(self) -> None:
