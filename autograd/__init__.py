@@ -62,6 +62,7 @@ from .ops import (
     where,
 )  # fmt: skip
 from .tensor import Tensor
+from .tensor import no_attribute as _no_attribute
 
 __all__ = [
     "Context",
@@ -135,8 +136,4 @@ _TORCH_NAMES = {
 if not _TYPE_CHECKING:  # hidden from type checkers, which would accept every name otherwise
 
     def __getattr__(name: str) -> object:
-        if name in _TORCH_NAMES:
-            raise AttributeError(
-                f"module 'autograd' has no attribute {name!r}: PyTorch's {_TORCH_NAMES[name]}", name=name
-            )
-        raise AttributeError(f"module 'autograd' has no attribute {name!r}", name=name)
+        raise _no_attribute("module 'autograd'", name, _TORCH_NAMES)

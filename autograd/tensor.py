@@ -918,6 +918,15 @@ TORCH_NAMES = {
 }
 
 
+def no_attribute(what: str, name: str, hints: dict[str, str]) -> AttributeError:
+    """The AttributeError Python gives for ``what`` lacking ``name``, with PyTorch's spelling and
+    what to write here when ``name`` is one of ``hints`` (for classes and modules alike)."""
+    message = f"{what} has no attribute {name!r}"
+    if name in hints:
+        message += f": PyTorch's {hints[name]}"
+    return AttributeError(message, name=name)
+
+
 class TorchName:
     """A PyTorch name a class does not define: reading it raises the AttributeError Python
     would, with what to write here. A class attribute, not ``__getattr__``: a class with
@@ -928,7 +937,7 @@ class TorchName:
 
     def __get__(self, obj: Any, owner: type | None = None) -> Any:
         what = f"type object {owner.__name__!r}" if obj is None and owner else f"{type(obj).__name__!r} object"
-        raise AttributeError(f"{what} has no attribute {self.name!r}: PyTorch's {self.hint}", name=self.name)
+        raise no_attribute(what, self.name, {self.name: self.hint})
 
 
 def refuse_torch_names(cls: type, names: dict[str, str]) -> None:

@@ -26,6 +26,7 @@ from autograd.ops.conv import (
     max_pool2d,
     scaled_dot_product_attention,
 )
+from autograd.tensor import no_attribute
 
 from .init import _generator
 from .losses import (
@@ -376,7 +377,4 @@ _TORCH_NAMES = {
 if not TYPE_CHECKING:  # hidden from type checkers, which would accept every name otherwise
 
     def __getattr__(name: str) -> object:
-        if name in _TORCH_NAMES:
-            message = f"module {__name__!r} has no attribute {name!r}: PyTorch's {_TORCH_NAMES[name]}"
-            raise AttributeError(message, name=name)
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}", name=name)
+        raise no_attribute(f"module {__name__!r}", name, _TORCH_NAMES)
